@@ -1,0 +1,138 @@
+/* The model API: how a protocol is written.
+ *
+ * A model is a table of callbacks over an opaque per-node state. A node sees
+ * the world only through its node_ctx: it can send messages, set and cancel
+ * timers, read its own (possibly skewed) clock, draw random numbers from its
+ * own stream, use its durable store, reply to clients and note state changes
+ * into the trace. It cannot see other nodes or the global time. */
+#ifndef SIM_MODEL_H
+#define SIM_MODEL_H
+
+#include "simtypes.h"
+#include "params.h"
+#include "jw.h"
+
+typedef struct node_ctx node_ctx;
+
+/* ---- client operations ------------------------------------------------ */
+
+enum op_type { OP_READ, OP_WRITE, OP_CAS, OP__COUNT };
+const char *op_type_name(enum op_type t);
+
+/* One client operation as a node receives it. key points to a string owned
+ * by the world for the whole run, so a model may copy the struct and keep
+ * it to reply later. The same id arrives again when the client retries. */
+struct sim_op {
+    uint64_t id;
+    int client;          /* client index */
+    int attempt;         /* 1 for the first try */
+    enum op_type type;
+    const char *key;
+    int64_t value;       /* write: the value; cas: the new value */
+    int64_t expect;      /* cas: the value expected */
+};
+
+enum reply_status {
+    REPLY_OK,        /* done; for read, value/has_value is the result */
+    REPLY_FAIL,      /* definitely not applied (cas mismatch, refused) */
+    REPLY_REDIRECT,  /* not applied; try node `redirect` */
+};
+
+struct sim_reply {
+    enum reply_status status;
+    bool has_value;      /* read: false means the key was never written */
+    int64_t value;
+    int redirect;        /* node index, or -1 if unknown */
+    const char *error;   /* static text for FAIL and REDIRECT, e.g. "not leader" */
+};
+
+/* ---- the callbacks ---------------------------------------------------- */
+
+/* What the check callback sees: every node's state (NULL while crashed). */
+struct model_view {
+    int n_nodes;
+    void *const *states;
+    const params *params;
+    sim_time now;
+};
+
+struct model {
+    const char *name;
+    const char *summary;                 /* one line for `sim list` */
+    const struct model_param *params;    /* ends with { NULL } */
+
+    /* Boot or restart: build the volatile state from the durable store. */
+    void *(*init)(node_ctx *ctx);
+    void (*destroy)(void *state);
+    /* A message from node `from`; msg is valid only during the call. */
+    void (*on_message)(void *state, node_ctx *ctx, int from, const void *msg, size_t len);
+    /* A timer set with node_timer_set fired; tag is what was passed. */
+    void (*on_timer)(void *state, node_ctx *ctx, uint64_t tag);
+    /* A client operation arrived at this node. Reply now or later with
+     * node_reply (once; later replies for the same attempt are ignored). */
+    void (*on_request)(void *state, node_ctx *ctx, const struct sim_op *op);
+    /* Write a message's fields (at least "type") into the open object. */
+    void (*describe_msg)(const void *msg, size_t len, jw *out);
+    /* Write the node's state (for the final-state lines) into the open object. */
+    void (*describe)(const void *state, jw *out);
+    /* Optional: protocol invariants over all nodes, run after each event.
+     * Return 0 if they hold, else write one sentence into why. */
+    int (*check)(const struct model_view *view, char *why, size_t whylen);
+    /* Optional: the CAP/PACELC class these parameters put the model in,
+     * e.g. "PA/EL", as a static string. */
+    const char *(*cap_class)(const params *p);
+};
+
+/* The registry of every model, in models/registry.c. */
+const struct model *model_find(const char *name);
+const struct model *const *model_all(void);   /* NULL-terminated */
+
+/* ---- what a node can do ----------------------------------------------- */
+
+int node_self(const node_ctx *ctx);                 /* this node's index */
+int node_count(const node_ctx *ctx);                /* nodes in the cluster */
+const char *node_name(const node_ctx *ctx, int node);
+const params *node_params(const node_ctx *ctx);
+
+/* This node's local clock: the virtual time as its skewed, drifting clock
+ * shows it. Timers and leases must use this, never global time. */
+sim_time node_clock(const node_ctx *ctx);
+
+/* Send len bytes to node `to`. The bytes are copied; the network may delay,
+ * drop, duplicate or reorder the message. */
+void node_send(node_ctx *ctx, int to, const void *msg, size_t len);
+/* Send to every other node. */
+void node_broadcast(node_ctx *ctx, const void *msg, size_t len);
+
+/* Fire on_timer(tag) after `delay` of this node's local time. Returns an id
+ * for node_timer_cancel. A crash cancels every timer; a pause delays them. */
+uint64_t node_timer_set(node_ctx *ctx, sim_time delay, uint64_t tag);
+void node_timer_cancel(node_ctx *ctx, uint64_t timer_id);
+
+/* Draws from this node's own random stream. */
+uint32_t node_random(node_ctx *ctx);
+uint32_t node_random_below(node_ctx *ctx, uint32_t bound);
+int64_t node_random_range(node_ctx *ctx, int64_t lo, int64_t hi);
+
+/* The durable store (see store.h). Unsynced writes are lost by a crash. */
+void node_store_put(node_ctx *ctx, const char *key, const void *val, size_t len);
+void node_store_del(node_ctx *ctx, const char *key);
+const void *node_store_get(node_ctx *ctx, const char *key, size_t *len);
+void node_store_sync(node_ctx *ctx);
+struct store *node_store(node_ctx *ctx);
+
+/* Answer a client operation. */
+void node_reply(node_ctx *ctx, const struct sim_op *op, const struct sim_reply *reply);
+void node_reply_ok(node_ctx *ctx, const struct sim_op *op, bool has_value, int64_t value);
+void node_reply_fail(node_ctx *ctx, const struct sim_op *op, const char *error);
+void node_reply_redirect(node_ctx *ctx, const struct sim_op *op, int leader, const char *error);
+
+/* Note the node's role and term in the trace (only when they change). */
+void node_set_role(node_ctx *ctx, const char *role, int64_t term);
+/* A free-form note: returns a writer inside {"ev":"note","node":...,"what":what}
+ * to add fields to, then call node_note_end. Returns NULL when tracing is off
+ * (then do not call node_note_end). */
+jw *node_note_begin(node_ctx *ctx, const char *what);
+void node_note_end(node_ctx *ctx);
+
+#endif

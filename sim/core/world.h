@@ -1,0 +1,117 @@
+/* The world: one simulated cluster, its clients, its network, its clock.
+ *
+ * The world owns the event queue and runs it. Time only moves forward, one
+ * event at a time, in (time, sequence) order. Everything that happens is
+ * written to the trace (if any). The world knows no protocol by name: nodes
+ * run whatever struct model the scenario picked. */
+#ifndef SIM_WORLD_H
+#define SIM_WORLD_H
+
+#include "simtypes.h"
+#include "model.h"
+#include "net.h"
+#include "workload.h"
+#include "nemesis.h"
+
+struct trace;
+typedef struct world world;
+
+struct world_stats {
+    uint64_t events;
+    uint64_t msgs_sent;       /* node and client messages handed to the network */
+    uint64_t msgs_delivered;
+    uint64_t msgs_dropped;
+    uint64_t msgs_duplicated;
+    uint64_t timers;
+    uint64_t ops_invoked;
+    uint64_t ops_ok;
+    uint64_t ops_fail;
+    uint64_t ops_info;
+    uint64_t ops_shed;        /* open loop arrivals dropped by a full queue */
+    uint64_t retries;
+    uint64_t redirects;
+    uint64_t crashes;
+    uint64_t invariant_violations;
+};
+
+/* A new empty world. tr may be NULL (tracing off); the world does not own it. */
+world *world_new(uint64_t seed, struct trace *tr);
+void world_free(world *w);
+
+uint64_t world_seed(const world *w);
+struct trace *world_trace(world *w);
+
+/* Create the cluster: n nodes running model m with parameters p (the world
+ * takes ownership of p), named names[i] (or n1..nN when names is NULL).
+ * Once per world. Returns 0, or -1 with one line in err. */
+int world_cluster(world *w, const struct model *m, params *p, int n,
+                  const char *const *names, char *err, size_t errlen);
+bool world_has_cluster(const world *w);
+const struct model *world_model(const world *w);
+const params *world_params(const world *w);
+
+/* The network, for configuring links before the run. Endpoints 0..nodes-1
+ * are the nodes; clients follow. Valid once the cluster exists. */
+net *world_net(world *w);
+
+int world_nodes(const world *w);
+int world_clients(const world *w);
+/* Endpoint index of a node or client name ("n1", "c3"), or -1. */
+int world_find(const world *w, const char *name);
+const char *world_name(const world *w, int endpoint);
+
+/* Add the clients of a workload (ownership of wl->keys moves to the world). */
+int world_workload(world *w, struct workload *wl, char *err, size_t errlen);
+/* Start a random fault schedule. */
+int world_nemesis(world *w, const struct nemesis *nm, char *err, size_t errlen);
+
+sim_time world_now(const world *w);
+
+/* ---- faults: take effect now, and are traced ---- */
+void world_crash(world *w, int node);
+void world_restart(world *w, int node);
+void world_pause(world *w, int node, sim_time duration);   /* duration 0 = until resume */
+void world_resume(world *w, int node);
+/* Set a node's clock: it reads global + offset, and runs (1 + drift_ppb/1e9)
+ * times as fast as real time from now on. */
+void world_skew(world *w, int node, sim_time offset, int64_t drift_ppb);
+/* group_of[e] for every endpoint e: a group number, or -1 (unaffected). */
+void world_partition(world *w, const int *group_of);
+void world_cut(world *w, int from, int to);
+void world_isolate(world *w, int node);
+/* Nodes in a and b cannot reach each other; node `via` reaches both. */
+void world_bridge(world *w, const int *a, int na, const int *b, int nb, int via);
+void world_heal(world *w);
+
+bool world_node_up(const world *w, int node);
+
+/* ---- script callbacks ---- */
+
+/* Called when a scheduled script event fires; ref is what world_at got.
+ * Return 0 to go on, nonzero to stop the run with an error (world_run
+ * returns WORLD_STOPPED). */
+typedef int (*world_script_fn)(void *ud, world *w, uint64_t ref);
+void world_set_script(world *w, world_script_fn fn, void *ud);
+void world_at(world *w, sim_time at, uint64_t ref);
+
+/* ---- running ---- */
+
+enum world_status {
+    WORLD_OK = 0,
+    WORLD_STOPPED = -1,      /* a script callback asked to stop */
+    WORLD_EVENT_LIMIT = -2,  /* more events than the limit: a runaway model */
+    WORLD_TRACE_ERROR = -3,  /* writing the trace failed */
+};
+
+void world_set_event_limit(world *w, uint64_t max_events);
+
+/* Process every event up to and including time `until`, then set the clock
+ * to `until`. */
+int world_run(world *w, sim_time until);
+
+/* Write the final state of every node and an "end" line to the trace. */
+void world_finish(world *w);
+
+const struct world_stats *world_stats(const world *w);
+
+#endif

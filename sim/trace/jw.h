@@ -1,0 +1,52 @@
+/* jw: a small streaming JSON writer into a growable buffer.
+ *
+ * cJSON builds a tree and allocates per node; a trace writes millions of
+ * small objects, so events are written straight into one reused buffer.
+ * Commas are placed automatically; keys and strings are escaped. Numbers
+ * are integers wherever the value is one (times are int64 nanoseconds). */
+#ifndef SIM_JW_H
+#define SIM_JW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JW_MAX_DEPTH 32
+
+typedef struct jw {
+    char *buf;
+    size_t len;
+    size_t cap;
+    int depth;
+    unsigned char need_comma[JW_MAX_DEPTH];
+    unsigned char after_key;
+} jw;
+
+void jw_init(jw *w);
+void jw_reset(jw *w);   /* empty the buffer, keep its memory */
+void jw_free(jw *w);
+
+void jw_obj(jw *w);
+void jw_obj_end(jw *w);
+void jw_arr(jw *w);
+void jw_arr_end(jw *w);
+void jw_key(jw *w, const char *key);
+
+void jw_int(jw *w, int64_t v);
+void jw_uint(jw *w, uint64_t v);
+void jw_num(jw *w, double v);       /* shortest round-trip form; NaN/inf as null */
+void jw_bool(jw *w, int v);
+void jw_null(jw *w);
+void jw_str(jw *w, const char *s);
+void jw_strn(jw *w, const char *s, size_t n);
+void jw_raw(jw *w, const char *json, size_t n); /* an already valid JSON value */
+
+/* key + value in one call */
+void jw_kint(jw *w, const char *key, int64_t v);
+void jw_knum(jw *w, const char *key, double v);
+void jw_kbool(jw *w, const char *key, int v);
+void jw_kstr(jw *w, const char *key, const char *s);
+
+/* Append raw bytes (no comma handling). */
+void jw_append(jw *w, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,226 @@
+#include "trace.h"
+#include "alloc.h"
+#include "exitcodes.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TRACE_BUFFER (256 * 1024)
+
+struct trace {
+    int fd;
+    int owns_fd;
+    int failed;
+    jw line;
+    char *out;
+    size_t out_len;
+    uint64_t lines;
+    uint64_t bytes;
+};
+
+static trace *trace_new(int fd, int owns)
+{
+    trace *t = sim_xcalloc(1, sizeof *t);
+    t->fd = fd;
+    t->owns_fd = owns;
+    t->out = sim_xmalloc(TRACE_BUFFER);
+    jw_init(&t->line);
+    return t;
+}
+
+trace *trace_open(const char *path, char *err, size_t errlen)
+{
+    if (strcmp(path, "-") == 0)
+        return trace_new(STDOUT_FILENO, 0);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write trace %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    return trace_new(fd, 1);
+}
+
+trace *trace_open_fd(int fd)
+{
+    return trace_new(fd, 0);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int trace_flush(trace *t)
+{
+    if (t->out_len && !t->failed && write_all(t->fd, t->out, t->out_len) < 0)
+        t->failed = errno ? errno : EIO;
+    t->out_len = 0;
+    if (t->failed) {
+        errno = t->failed;
+        return -1;
+    }
+    return 0;
+}
+
+jw *trace_begin(trace *t, sim_time at, const char *ev)
+{
+    jw *w = &t->line;
+    jw_reset(w);
+    jw_obj(w);
+    if (at >= 0)
+        jw_kint(w, "t", at);
+    jw_kstr(w, "ev", ev);
+    return w;
+}
+
+void trace_end(trace *t)
+{
+    jw *w = &t->line;
+    jw_obj_end(w);
+    jw_append(w, "\n", 1);
+    if (t->out_len + w->len > TRACE_BUFFER)
+        trace_flush(t);
+    if (w->len > TRACE_BUFFER) {
+        if (!t->failed && write_all(t->fd, w->buf, w->len) < 0)
+            t->failed = errno ? errno : EIO;
+    } else {
+        memcpy(t->out + t->out_len, w->buf, w->len);
+        t->out_len += w->len;
+    }
+    t->lines++;
+    t->bytes += w->len;
+}
+
+int trace_close(trace *t)
+{
+    if (!t)
+        return 0;
+    int rc = trace_flush(t);
+    int saved = errno;
+    if (t->owns_fd && close(t->fd) < 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    jw_free(&t->line);
+    sim_free(t->out);
+    sim_free(t);
+    errno = saved;
+    return rc;
+}
+
+uint64_t trace_lines(const trace *t) { return t->lines; }
+uint64_t trace_bytes(const trace *t) { return t->bytes; }
+
+/* ---- reading ---------------------------------------------------------- */
+
+long trace_getline(FILE *f, char **buf, size_t *cap, int *complete)
+{
+    size_t len = 0;
+    int c;
+    *complete = 1;
+    while ((c = getc(f)) != EOF) {
+        if (len + 2 > *cap)
+            SIM_GROW(*buf, *cap, len + 2);
+        if (c == '\n') {
+            (*buf)[len] = 0;
+            return (long)len;
+        }
+        (*buf)[len++] = (char)c;
+    }
+    if (len == 0)
+        return -1;
+    (*buf)[len] = 0;
+    *complete = 0;
+    return (long)len;
+}
+
+static char *dup_string(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? sim_xstrdup(v->valuestring) : NULL;
+}
+
+int trace_header_read(const char *path, struct trace_header *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read trace %s: %s", path, strerror(errno));
+        return SIM_EXIT_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int complete;
+    long n = trace_getline(f, &line, &cap, &complete);
+    fclose(f);
+    if (n < 0) {
+        snprintf(err, errlen, "%s: empty file, expected a trace header on line 1", path);
+        sim_free(line);
+        return SIM_EXIT_BAD_TRACE;
+    }
+    cJSON *h = cJSON_ParseWithLength(line, (size_t)n);
+    sim_free(line);
+    const cJSON *ev = h ? cJSON_GetObjectItemCaseSensitive(h, "ev") : NULL;
+    if (!h || !cJSON_IsObject(h) || !cJSON_IsString(ev) || strcmp(ev->valuestring, "header") != 0) {
+        snprintf(err, errlen, "%s:1: not a sim trace (expected a JSON object with \"ev\":\"header\")", path);
+        cJSON_Delete(h);
+        return SIM_EXIT_BAD_TRACE;
+    }
+    const cJSON *format = cJSON_GetObjectItemCaseSensitive(h, "format");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(h, "seed");
+    out->scenario = dup_string(h, "scenario");
+    out->scenario_sha256 = dup_string(h, "scenario_sha256");
+    out->sim_version = dup_string(h, "sim_version");
+    if (!cJSON_IsNumber(format) || !out->scenario || !cJSON_IsString(seed)) {
+        snprintf(err, errlen, "%s:1: trace header lacks format, scenario or seed", path);
+        cJSON_Delete(h);
+        trace_header_free(out);
+        return SIM_EXIT_BAD_TRACE;
+    }
+    out->format = format->valueint;
+    if (out->format != TRACE_FORMAT_VERSION) {
+        snprintf(err, errlen, "%s:1: trace format %d is not supported (this sim reads format %d)",
+                 path, out->format, TRACE_FORMAT_VERSION);
+        cJSON_Delete(h);
+        trace_header_free(out);
+        return SIM_EXIT_BAD_TRACE;
+    }
+    char *end = NULL;
+    errno = 0;
+    out->seed = strtoull(seed->valuestring, &end, 10);
+    if (errno || !end || *end || seed->valuestring[0] == '-' || seed->valuestring[0] == 0) {
+        snprintf(err, errlen, "%s:1: trace header seed \"%s\" is not an unsigned integer",
+                 path, seed->valuestring);
+        cJSON_Delete(h);
+        trace_header_free(out);
+        return SIM_EXIT_BAD_TRACE;
+    }
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(h, "params");
+    if (cJSON_IsObject(params))
+        out->params = cJSON_Duplicate(params, 1);
+    cJSON_Delete(h);
+    return 0;
+}
+
+void trace_header_free(struct trace_header *h)
+{
+    sim_free(h->sim_version);
+    sim_free(h->scenario);
+    sim_free(h->scenario_sha256);
+    cJSON_Delete(h->params);
+    memset(h, 0, sizeof *h);
+}
