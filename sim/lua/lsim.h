@@ -1,0 +1,56 @@
+/* lsim: the scenario API (cluster, workload, faults, at/every, run, expect)
+ * and the driver that runs one scenario file in a sandbox against a world.
+ * The API is documented for users in docs/lua-api.md. */
+#ifndef SIM_LSIM_H
+#define SIM_LSIM_H
+
+#include "sandbox.h"
+#include "world.h"
+
+struct trace;
+
+struct lsim_param {
+    const char *name;
+    const char *value;
+    bool used;            /* set by lsim when a model parameter or param() read it */
+};
+
+struct lsim_options {
+    const char *scenario;         /* path of the Lua file */
+    uint64_t seed;
+    struct trace *trace;          /* may be NULL: tracing off */
+    struct lsim_param *params;    /* --param name=value overrides */
+    int n_params;
+    struct sandbox_limits limits;
+    uint64_t max_events;          /* 0 = default */
+    bool quiet;                   /* print() and log() do not echo to stderr */
+};
+
+#define LSIM_MAX_EXPECT 64
+
+struct lsim_expect {
+    char name[64];
+    bool held;
+    char detail[256];   /* "ops_ok = 120, expected at least 100" */
+};
+
+struct lsim_result {
+    int exit_code;                 /* SIM_EXIT_OK, _FAILED (an expectation), _SCENARIO, _IO */
+    char error[1024];              /* one line when exit_code is an error */
+    struct world_stats stats;
+    sim_time end_time;             /* virtual time when the script ended */
+    char model[64];
+    int nodes;
+    int clients;
+    int n_expect;
+    struct lsim_expect expect[LSIM_MAX_EXPECT];
+    uint64_t lua_instructions;
+};
+
+/* Run the scenario: load it in a sandbox, execute it (run() inside it drives
+ * the world), evaluate expect{} calls, write the final states. Always fills
+ * *res; returns res->exit_code. The trace header is the caller's job; lsim
+ * writes everything after it. */
+int lsim_run(const struct lsim_options *opt, struct lsim_result *res);
+
+#endif
