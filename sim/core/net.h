@@ -47,6 +47,11 @@ net *net_new(int n_endpoints, uint64_t run_seed);
 void net_free(net *n);
 int net_endpoints(const net *n);
 
+/* Grow to n_endpoints (never shrinks). Existing links keep their parameters,
+ * reachability and random streams; links to or from new endpoints get the
+ * parameters last given to net_set_all (or the defaults) and are up. */
+void net_resize(net *n, int n_endpoints);
+
 /* Set the parameters of every link / of the link from -> to (one-way). */
 void net_set_all(net *n, const struct link_params *p);
 void net_set_link(net *n, int from, int to, const struct link_params *p);

@@ -15,14 +15,12 @@ typedef struct pcg32 {
 } pcg32;
 
 /* Stable stream ids. Per-entity streams add the entity index to a base. */
-enum pcg_stream_base {
-    PCG_STREAM_SCRIPT = 1,          /* Lua math.random */
-    PCG_STREAM_NEMESIS = 2,
-    PCG_STREAM_WORKLOAD = 3,        /* workload-wide draws (key choice tables) */
-    PCG_STREAM_NODE = 0x10000,      /* + node index */
-    PCG_STREAM_CLIENT = 0x20000,    /* + client index */
-    PCG_STREAM_LINK = 0x100000000,  /* + from * 2^20 + to */
-};
+#define PCG_STREAM_SCRIPT UINT64_C(1)          /* Lua math.random */
+#define PCG_STREAM_NEMESIS UINT64_C(2)
+#define PCG_STREAM_WORKLOAD UINT64_C(3)        /* workload-wide draws */
+#define PCG_STREAM_NODE UINT64_C(0x10000)      /* + node index */
+#define PCG_STREAM_CLIENT UINT64_C(0x20000)    /* + client index */
+#define PCG_STREAM_LINK UINT64_C(0x100000000)  /* + from * 2^20 + to */
 
 /* Seed as in the reference implementation (pcg32_srandom_r). */
 void pcg32_seed(pcg32 *rng, uint64_t initstate, uint64_t initseq);

@@ -16,6 +16,8 @@ void jw_init(jw *w)
 void jw_reset(jw *w)
 {
     w->len = 0;
+    if (w->buf)
+        w->buf[0] = 0;   /* an emptied buffer reads as "", not the old text */
     w->depth = 0;
     w->need_comma[0] = 0;
     w->after_key = 0;
@@ -177,7 +179,8 @@ void jw_num(jw *w, double v)
         jw_null(w);
         return;
     }
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+    /* -0.0 takes the %g path below ("-0"), so its sign survives */
+    if (v == floor(v) && fabs(v) < 9007199254740992.0 && !(v == 0 && signbit(v))) {
         jw_int(w, (int64_t)v);
         return;
     }

@@ -1,0 +1,61 @@
+/* Shared pieces of the sim subcommands. */
+#ifndef SIM_CLI_H
+#define SIM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cli_command {
+    const char *name;
+    const char *synopsis;     /* one line for `sim --help` */
+    const char *help;         /* the whole text of `sim help NAME` */
+    int (*main)(int argc, char **argv);
+};
+
+/* The subcommands, NULL-terminated (cli.c). */
+extern const struct cli_command *const cli_commands[];
+const struct cli_command *cli_find(const char *name);
+
+/* Print "sim: <message>" on stderr, one line. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a whole unsigned decimal number; false on anything else. */
+bool cli_parse_u64(const char *text, uint64_t *out);
+
+/* SHA-256 of a file as 64 hex digits. 0, or SIM_EXIT_IO with err filled. */
+int cli_sha256_file(const char *path, char hex[65], char *err, size_t errlen);
+
+/* True when the stream is a terminal (for progress output). */
+bool cli_is_tty(int fd);
+
+/* If argv has --help or -h, print the command's help and return true. */
+bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
+
+int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+extern const struct cli_command cli_run, cli_replay, cli_list, cli_bench;
+
+/* ---- running a scenario (cmd_run.c), shared with replay ---- */
+
+#include "lua/lsim.h"
+
+struct run_request {
+    const char *scenario;
+    uint64_t seed;
+    struct lsim_param *params;
+    int n_params;
+    struct sandbox_limits limits;   /* zeros = defaults */
+    uint64_t max_events;            /* 0 = default */
+    bool quiet;
+};
+
+/* Write the trace header (when tr is set), run the scenario, and end the
+ * trace with an "error" line if the scenario failed. The header records
+ * everything needed to run it again identically. Returns res->exit_code. */
+int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_result *res);
+
+#endif

@@ -1,0 +1,299 @@
+/* sim run: run one scenario with one seed, write its trace, print a summary. */
+#include "cli.h"
+#include "core/exitcodes.h"
+#include "core/alloc.h"
+#include "trace/trace.h"
+#include "sim_version.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char run_help[] =
+    "usage: sim run SCENARIO [options]\n"
+    "\n"
+    "Run the Lua scenario SCENARIO against a simulated cluster and write a\n"
+    "JSON Lines trace. The same scenario and seed always give the same trace.\n"
+    "\n"
+    "options:\n"
+    "  --seed N           the run's seed (default 1); every random draw derives from it\n"
+    "  --trace FILE       where the trace goes (default traces/NAME-seedN.jsonl; - = stdout)\n"
+    "  --no-trace         write no trace (fastest; for sweeps)\n"
+    "  --param NAME=VALUE override a model parameter, or a value the scenario reads\n"
+    "                     with param(NAME, default); may be repeated\n"
+    "  --quiet            print nothing but errors; print() in the scenario stays silent\n"
+    "  --max-events N     stop a run that processes more than N events (default 2e8)\n"
+    "  --budget N         Lua instruction budget for the script (default 2e8)\n"
+    "  --memory MIB       Lua memory limit in MiB (default 256)\n"
+    "\n"
+    "exit codes: 0 every expectation held, 1 an expectation failed, 2 usage,\n"
+    "4 scenario error, 5 file error (see sim --help).\n";
+
+const struct cli_command cli_run = {
+    "run", "run a scenario: sim run SCENARIO [--seed N] [--trace FILE] [--param K=V]...",
+    run_help, cmd_run,
+};
+
+/* ---- the header and the run ------------------------------------------------ */
+
+int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_result *res)
+{
+    char sha[65] = "";
+    char err[512];
+    memset(res, 0, sizeof *res);
+    int rc = cli_sha256_file(rq->scenario, sha, err, sizeof err);
+    if (rc) {
+        res->exit_code = rc;
+        snprintf(res->error, sizeof res->error, "%s", err);
+        return rc;
+    }
+    if (tr) {
+        jw *j = trace_begin(tr, -1, "header");
+        jw_kint(j, "format", TRACE_FORMAT_VERSION);
+        jw_kstr(j, "sim_version", SIM_VERSION);
+        jw_kstr(j, "scenario", rq->scenario);
+        jw_kstr(j, "scenario_sha256", sha);
+        char seed[24];
+        snprintf(seed, sizeof seed, "%" PRIu64, rq->seed);
+        jw_kstr(j, "seed", seed);
+        jw_key(j, "params");
+        jw_obj(j);
+        for (int i = 0; i < rq->n_params; i++)
+            jw_kstr(j, rq->params[i].name, rq->params[i].value);
+        jw_obj_end(j);
+        jw_key(j, "limits");
+        jw_obj(j);
+        jw_kint(j, "instructions", (int64_t)(rq->limits.instructions ? rq->limits.instructions
+                                                                     : SANDBOX_DEFAULT_INSTRUCTIONS));
+        jw_kint(j, "memory", (int64_t)(rq->limits.memory ? rq->limits.memory : SANDBOX_DEFAULT_MEMORY));
+        if (rq->max_events)
+            jw_kint(j, "max_events", (int64_t)rq->max_events);
+        jw_obj_end(j);
+        trace_end(tr);
+    }
+    struct lsim_options opt = {
+        .scenario = rq->scenario,
+        .seed = rq->seed,
+        .trace = tr,
+        .params = rq->params,
+        .n_params = rq->n_params,
+        .limits = rq->limits,
+        .max_events = rq->max_events,
+        .quiet = rq->quiet,
+    };
+    lsim_run(&opt, res);
+    if (tr && res->exit_code != SIM_EXIT_OK && res->exit_code != SIM_EXIT_FAILED) {
+        jw *j = trace_begin(tr, res->end_time, "error");
+        jw_kint(j, "exit", res->exit_code);
+        jw_kstr(j, "msg", res->error);
+        trace_end(tr);
+    }
+    return res->exit_code;
+}
+
+/* ---- option parsing ---------------------------------------------------------- */
+
+static int need_value(int argc, char **argv, int i)
+{
+    if (i + 1 >= argc) {
+        cli_error("run: %s needs a value (see sim run --help)", argv[i]);
+        return 0;
+    }
+    return 1;
+}
+
+static void default_trace_path(const char *scenario, uint64_t seed, char *out, size_t outlen)
+{
+    const char *base = strrchr(scenario, '/');
+    base = base ? base + 1 : scenario;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".lua") == 0)
+        len -= 4;
+    snprintf(out, outlen, "traces/%.*s-seed%" PRIu64 ".jsonl", (int)len, base, seed);
+}
+
+static void print_count(const char *label, uint64_t n)
+{
+    printf("%s %" PRIu64, label, n);
+}
+
+static void print_summary(const struct run_request *rq, const struct lsim_result *res,
+                          const char *trace_path, trace *tr)
+{
+    const struct world_stats *s = &res->stats;
+    printf("scenario    %s", rq->scenario);
+    if (res->model[0])
+        printf(" (model %s, %d nodes, %d clients)", res->model, res->nodes, res->clients);
+    printf("\nseed        %" PRIu64 "\n", rq->seed);
+    printf("simulated   %.3f s of virtual time, %" PRIu64 " events\n",
+           (double)res->end_time / 1e9, s->events);
+    printf("messages    %" PRIu64 " sent, %" PRIu64 " delivered, %" PRIu64 " dropped",
+           s->msgs_sent, s->msgs_delivered, s->msgs_dropped);
+    if (s->msgs_duplicated)
+        printf(", %" PRIu64 " duplicated", s->msgs_duplicated);
+    printf("\n");
+    printf("operations  %" PRIu64 " invoked: %" PRIu64 " ok, %" PRIu64 " fail, %" PRIu64
+           " info (timed out: outcome unknown)",
+           s->ops_invoked, s->ops_ok, s->ops_fail, s->ops_info);
+    if (s->ops_shed)
+        print_count(", shed", s->ops_shed);
+    printf("\n");
+    if (s->crashes || s->invariant_violations) {
+        printf("faults      %" PRIu64 " crashes", s->crashes);
+        if (s->invariant_violations)
+            printf(", %" PRIu64 " protocol invariant violations", s->invariant_violations);
+        printf("\n");
+    }
+    for (int i = 0; i < res->n_expect; i++)
+        printf("expect      %-24s %s  %s\n", res->expect[i].name,
+               res->expect[i].held ? "held  " : "FAILED", res->expect[i].detail);
+    if (tr) {
+        double mb = (double)trace_bytes(tr) / 1e6;
+        printf("trace       %s (%" PRIu64 " lines, %.2f MB)\n", trace_path, trace_lines(tr), mb);
+        if (strcmp(trace_path, "-") != 0)
+            printf("replay      sim replay %s\n", trace_path);
+    }
+    printf("rerun       sim run %s --seed %" PRIu64, rq->scenario, rq->seed);
+    for (int i = 0; i < rq->n_params; i++)
+        printf(" --param %s=%s", rq->params[i].name, rq->params[i].value);
+    printf("\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+    if (cli_wants_help(&cli_run, argc, argv))
+        return SIM_EXIT_OK;
+    struct run_request rq = { .seed = 1 };
+    const char *trace_path = NULL;
+    bool no_trace = false;
+    int rc = SIM_EXIT_USAGE;
+    rq.params = sim_xcalloc((size_t)argc, sizeof *rq.params);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        uint64_t v;
+        if (strcmp(a, "--seed") == 0) {
+            if (!need_value(argc, argv, i))
+                goto out;
+            if (!cli_parse_u64(argv[++i], &rq.seed)) {
+                cli_error("run: --seed needs a whole number from 0 to 18446744073709551615, got \"%s\"",
+                          argv[i]);
+                goto out;
+            }
+        } else if (strcmp(a, "--trace") == 0) {
+            if (!need_value(argc, argv, i))
+                goto out;
+            trace_path = argv[++i];
+        } else if (strcmp(a, "--no-trace") == 0) {
+            no_trace = true;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            rq.quiet = true;
+        } else if (strcmp(a, "--param") == 0) {
+            if (!need_value(argc, argv, i))
+                goto out;
+            char *kv = argv[++i];
+            char *eq = strchr(kv, '=');
+            if (!eq || eq == kv) {
+                cli_error("run: --param needs NAME=VALUE, got \"%s\"", kv);
+                goto out;
+            }
+            *eq = 0;
+            for (int k = 0; k < rq.n_params; k++)
+                if (strcmp(rq.params[k].name, kv) == 0) {
+                    cli_error("run: --param %s is given twice", kv);
+                    goto out;
+                }
+            rq.params[rq.n_params].name = kv;
+            rq.params[rq.n_params].value = eq + 1;
+            rq.n_params++;
+        } else if (strcmp(a, "--max-events") == 0 || strcmp(a, "--budget") == 0 ||
+                   strcmp(a, "--memory") == 0) {
+            if (!need_value(argc, argv, i))
+                goto out;
+            if (!cli_parse_u64(argv[++i], &v) || v == 0) {
+                cli_error("run: %s needs a whole number above 0, got \"%s\"", a, argv[i]);
+                goto out;
+            }
+            if (strcmp(a, "--max-events") == 0)
+                rq.max_events = v;
+            else if (strcmp(a, "--budget") == 0)
+                rq.limits.instructions = v;
+            else if (v > (1u << 20)) {
+                cli_error("run: --memory is in MiB and at most 1048576, got %" PRIu64, v);
+                goto out;
+            } else {
+                rq.limits.memory = (size_t)v << 20;
+            }
+        } else if (a[0] == '-' && a[1] != 0) {
+            cli_error("run: unknown option %s (see sim run --help)", a);
+            goto out;
+        } else if (!rq.scenario) {
+            rq.scenario = a;
+        } else {
+            cli_error("run: one scenario at a time, got \"%s\" and \"%s\"", rq.scenario, a);
+            goto out;
+        }
+    }
+    if (!rq.scenario) {
+        cli_error("run: which scenario? usage: sim run SCENARIO [--seed N] (see sim run --help)");
+        goto out;
+    }
+
+    /* Fail on an unreadable scenario before creating a trace file. */
+    FILE *probe = fopen(rq.scenario, "r");
+    if (!probe) {
+        cli_error("cannot read scenario %s: %s", rq.scenario, strerror(errno));
+        rc = SIM_EXIT_IO;
+        goto out;
+    }
+    fclose(probe);
+
+    char default_path[1024];
+    trace *tr = NULL;
+    if (!no_trace) {
+        if (!trace_path) {
+            default_trace_path(rq.scenario, rq.seed, default_path, sizeof default_path);
+            if (mkdir("traces", 0755) < 0 && errno != EEXIST) {
+                cli_error("cannot create directory traces: %s", strerror(errno));
+                rc = SIM_EXIT_IO;
+                goto out;
+            }
+            trace_path = default_path;
+        }
+        char err[512];
+        tr = trace_open(trace_path, err, sizeof err);
+        if (!tr) {
+            cli_error("%s", err);
+            rc = SIM_EXIT_IO;
+            goto out;
+        }
+    }
+
+    static struct lsim_result res;
+    rc = run_scenario(&rq, tr, &res);
+    if (tr && trace_flush(tr) < 0) {
+        cli_error("cannot write trace %s: %s", trace_path, strerror(errno));
+        trace_close(tr);
+        rc = SIM_EXIT_IO;
+        goto out;
+    }
+    if (rc != SIM_EXIT_OK && rc != SIM_EXIT_FAILED) {
+        fprintf(stderr, "%s\n", res.error);
+    } else if (!rq.quiet) {
+        print_summary(&rq, &res, trace_path, tr);
+    } else if (rc == SIM_EXIT_FAILED) {
+        for (int i = 0; i < res.n_expect; i++)
+            if (!res.expect[i].held)
+                fprintf(stderr, "expectation failed: %s: %s\n", res.expect[i].name, res.expect[i].detail);
+    }
+    if (trace_close(tr) < 0) {
+        cli_error("cannot write trace %s: %s", trace_path, strerror(errno));
+        rc = SIM_EXIT_IO;
+    }
+out:
+    sim_free(rq.params);
+    return rc;
+}

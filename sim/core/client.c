@@ -1,0 +1,493 @@
+/* Simulated clients: they draw operations from their workload, send them to
+ * nodes, time out, retry with backoff and jitter, follow redirects, and
+ * record each operation's invoke and outcome in the trace.
+ *
+ * Outcomes follow Jepsen's rules: ok (took effect), fail (definitely did
+ * not), info (unknown: an attempt timed out, so it may have taken effect at
+ * any point after the invoke, or never). */
+#include "world_internal.h"
+#include "alloc.h"
+#include "dmath.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void workload_defaults(struct workload *wl)
+{
+    memset(wl, 0, sizeof *wl);
+    wl->clients = 1;
+    wl->closed = true;
+    wl->rate = 0;
+    wl->think = 10 * SIM_MS;
+    wl->key_dist = WL_KEYS_UNIFORM;
+    wl->zipf_s = 1.0;
+    wl->mix[OP_READ] = 0.5;
+    wl->mix[OP_WRITE] = 0.5;
+    wl->mix[OP_CAS] = 0.0;
+    wl->start = 0;
+    wl->duration = 0;
+    wl->timeout = 100 * SIM_MS;
+    wl->retries = 0;
+    wl->backoff = 10 * SIM_MS;
+    wl->backoff_max = 1 * SIM_S;
+    wl->jitter = 0.5;
+    wl->max_redirects = 3;
+    wl->target = WL_TARGET_RANDOM;
+    wl->node = 0;
+    wl->queue_limit = 1000;
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static void zipf_table(struct wl_state *s)
+{
+    int n = s->cfg.n_keys;
+    s->zipf_cut = sim_xcalloc((size_t)n, sizeof *s->zipf_cut);
+    double total = 0;
+    for (int i = 0; i < n; i++)
+        total += 1.0 / dmath_pow((double)(i + 1), s->cfg.zipf_s);
+    double cum = 0;
+    for (int i = 0; i < n; i++) {
+        cum += 1.0 / dmath_pow((double)(i + 1), s->cfg.zipf_s);
+        double frac = cum / total;
+        s->zipf_cut[i] = frac >= 1.0 ? ((uint64_t)1 << 32) : (uint64_t)(frac * 4294967296.0);
+    }
+    s->zipf_cut[n - 1] = (uint64_t)1 << 32;
+}
+
+static void schedule_arrival(world *w, struct client *c);
+
+int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
+{
+    if (!w->model) {
+        snprintf(err, errlen, "define the cluster before the workload");
+        return -1;
+    }
+    if (wl->clients < 1 || wl->clients > 10000 || w->n_clients + wl->clients > 10000) {
+        snprintf(err, errlen, "a workload needs 1 to 10000 clients in all, got %d", wl->clients);
+        return -1;
+    }
+    if (wl->n_keys < 1) {
+        snprintf(err, errlen, "a workload needs at least one key");
+        return -1;
+    }
+    if (!wl->closed && !(wl->rate > 0)) {
+        snprintf(err, errlen, "an open-loop workload needs a rate above 0 operations per second");
+        return -1;
+    }
+    double mix = wl->mix[OP_READ] + wl->mix[OP_WRITE] + wl->mix[OP_CAS];
+    if (!(mix > 0) || wl->mix[OP_READ] < 0 || wl->mix[OP_WRITE] < 0 || wl->mix[OP_CAS] < 0) {
+        snprintf(err, errlen, "the operation mix needs non-negative weights that add up to more than 0");
+        return -1;
+    }
+    if (wl->target == WL_TARGET_NODE && (wl->node < 0 || wl->node >= w->n_nodes)) {
+        snprintf(err, errlen, "the workload targets a node that does not exist");
+        return -1;
+    }
+    if (wl->timeout <= 0) {
+        snprintf(err, errlen, "the timeout must be above 0");
+        return -1;
+    }
+    w->workloads = sim_xrealloc(w->workloads, (size_t)(w->n_workloads + 1) * sizeof *w->workloads);
+    struct wl_state *s = &w->workloads[w->n_workloads];
+    memset(s, 0, sizeof *s);
+    s->cfg = *wl;
+    wl->keys = NULL;
+    wl->n_keys = 0;
+    if (s->cfg.key_dist == WL_KEYS_ZIPF)
+        zipf_table(s);
+    s->last_value = sim_xcalloc((size_t)s->cfg.n_keys, sizeof *s->last_value);
+    s->first_client = w->n_clients;
+    int wl_index = w->n_workloads++;
+
+    int old = w->n_clients;
+    w->n_clients += s->cfg.clients;
+    w->clients = sim_xrealloc(w->clients, (size_t)w->n_clients * sizeof *w->clients);
+    net_resize(w->net, w->n_nodes + w->n_clients);
+    for (int i = old; i < w->n_clients; i++) {
+        struct client *c = &w->clients[i];
+        memset(c, 0, sizeof *c);
+        c->index = i;
+        c->endpoint = w->n_nodes + i;
+        char buf[16];
+        snprintf(buf, sizeof buf, "c%d", i + 1);
+        c->name = sim_xstrdup(buf);
+        c->workload = wl_index;
+        c->leader_hint = -1;
+        pcg32_stream(&c->rng, w->seed, PCG_STREAM_CLIENT + (uint64_t)i);
+    }
+    if (w->tr) {
+        const struct workload *cfg = &s->cfg;
+        static const char *const targets[] = { "random", "sticky", "leader", "node" };
+        jw *j = trace_begin(w->tr, w->now, "workload");
+        jw_key(j, "clients");
+        jw_arr(j);
+        for (int i = old; i < w->n_clients; i++)
+            jw_str(j, w->clients[i].name);
+        jw_arr_end(j);
+        jw_kstr(j, "mode", cfg->closed ? "closed" : "open");
+        if (!cfg->closed)
+            jw_knum(j, "rate", cfg->rate);
+        else
+            jw_kint(j, "think", cfg->think);
+        jw_key(j, "keys");
+        jw_arr(j);
+        for (int k = 0; k < cfg->n_keys; k++)
+            jw_str(j, cfg->keys[k]);
+        jw_arr_end(j);
+        jw_kstr(j, "dist", cfg->key_dist == WL_KEYS_ZIPF ? "zipf" : "uniform");
+        jw_key(j, "mix");
+        jw_obj(j);
+        for (int t = 0; t < OP__COUNT; t++)
+            jw_knum(j, op_type_name((enum op_type)t), cfg->mix[t]);
+        jw_obj_end(j);
+        jw_kint(j, "start", cfg->start);
+        jw_kint(j, "duration", cfg->duration);
+        jw_kint(j, "timeout", cfg->timeout);
+        jw_kint(j, "retries", cfg->retries);
+        jw_kstr(j, "target", targets[cfg->target]);
+        trace_end(w->tr);
+    }
+    for (int i = old; i < w->n_clients; i++) {
+        struct client *c = &w->clients[i];
+        sim_time start = s->cfg.start > w->now ? s->cfg.start : w->now;
+        if (s->cfg.closed)
+            evq_push(w->q, start, EV_CLIENT_NEXT, (uint32_t)i, 0, NULL);
+        else
+            schedule_arrival(w, c);
+    }
+    return 0;
+}
+
+/* ---- drawing operations ------------------------------------------------------ */
+
+static struct wl_state *wl_of(world *w, const struct client *c)
+{
+    return &w->workloads[c->workload];
+}
+
+static int draw_key(struct wl_state *s, struct client *c)
+{
+    if (s->cfg.key_dist == WL_KEYS_ZIPF) {
+        uint64_t u = pcg32_next(&c->rng);
+        int lo = 0, hi = s->cfg.n_keys - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (u < s->zipf_cut[mid])
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return lo;
+    }
+    return (int)pcg32_below(&c->rng, (uint32_t)s->cfg.n_keys);
+}
+
+static enum op_type draw_type(struct wl_state *s, struct client *c)
+{
+    double total = s->cfg.mix[0] + s->cfg.mix[1] + s->cfg.mix[2];
+    double u = pcg32_unit(&c->rng) * total;
+    if (u < s->cfg.mix[OP_READ])
+        return OP_READ;
+    if (u < s->cfg.mix[OP_READ] + s->cfg.mix[OP_WRITE] || s->cfg.mix[OP_CAS] <= 0)
+        return OP_WRITE;
+    return OP_CAS;
+}
+
+static sim_time retry_delay(const struct workload *cfg, struct client *c, int retry)
+{
+    sim_time d = cfg->backoff;
+    for (int i = 1; i < retry && d < cfg->backoff_max; i++)
+        d *= 2;
+    if (d > cfg->backoff_max)
+        d = cfg->backoff_max;
+    if (cfg->jitter > 0 && d > 0) {
+        sim_time lo = d - (sim_time)((double)d * (cfg->jitter > 1 ? 1 : cfg->jitter));
+        d = pcg32_range(&c->rng, lo, d);
+    }
+    return d;
+}
+
+static int pick_node(world *w, struct client *c)
+{
+    const struct workload *cfg = &wl_of(w, c)->cfg;
+    switch (cfg->target) {
+    case WL_TARGET_STICKY:
+        return c->index % w->n_nodes;
+    case WL_TARGET_NODE:
+        return cfg->node;
+    case WL_TARGET_LEADER:
+        if (c->leader_hint >= 0)
+            return c->leader_hint;
+        /* fall through */
+    case WL_TARGET_RANDOM:
+    default:
+        return (int)pcg32_below(&c->rng, (uint32_t)w->n_nodes);
+    }
+}
+
+/* ---- the life of an operation ------------------------------------------------ */
+
+void world_trace_op(world *w, const char *ev, const struct client *c, const struct pending_op *p,
+                    bool has_value, int64_t value, const char *error)
+{
+    if (!w->tr)
+        return;
+    jw *j = trace_begin(w->tr, w->now, ev);
+    jw_kstr(j, "client", c->name);
+    jw_kint(j, "op", (int64_t)p->op.id);
+    jw_kstr(j, "f", op_type_name(p->op.type));
+    jw_kstr(j, "key", p->op.key);
+    if (strcmp(ev, "invoke") == 0) {
+        if (p->op.type == OP_CAS) {
+            jw_key(j, "value");
+            jw_arr(j);
+            jw_int(j, p->op.expect);
+            jw_int(j, p->op.value);
+            jw_arr_end(j);
+        } else if (p->op.type == OP_WRITE) {
+            jw_kint(j, "value", p->op.value);
+        } else {
+            jw_key(j, "value");
+            jw_null(j);
+        }
+        if (p->queued_at < p->invoked_at)
+            jw_kint(j, "queued", p->invoked_at - p->queued_at);
+    } else {
+        jw_key(j, "value");
+        if (p->op.type == OP_READ) {
+            if (has_value)
+                jw_int(j, value);
+            else
+                jw_null(j);
+        } else if (p->op.type == OP_CAS) {
+            jw_arr(j);
+            jw_int(j, p->op.expect);
+            jw_int(j, p->op.value);
+            jw_arr_end(j);
+        } else {
+            jw_int(j, p->op.value);
+        }
+        if (error)
+            jw_kstr(j, "error", error);
+        jw_kint(j, "latency", w->now - p->invoked_at);
+        jw_kint(j, "attempts", p->tries);
+    }
+    trace_end(w->tr);
+}
+
+static void send_attempt(world *w, struct client *c, int node)
+{
+    struct pending_op *p = &c->cur;
+    const struct workload *cfg = &wl_of(w, c)->cfg;
+    p->tries++;
+    p->op.attempt = p->tries;
+    p->node = node;
+    p->token = w->next_token++;
+    struct envelope *env = world_envelope_new(w, c->endpoint, node, MSG_REQUEST, 0);
+    env->u.op = p->op;
+    world_send_envelope(w, env);
+    evq_push(w->q, w->now + cfg->timeout, EV_CLIENT_TIMEOUT, (uint32_t)c->index, p->token, NULL);
+}
+
+static bool workload_over(world *w, const struct client *c)
+{
+    const struct workload *cfg = &w->workloads[c->workload].cfg;
+    return cfg->duration > 0 && w->now >= cfg->start + cfg->duration;
+}
+
+static void start_op(world *w, struct client *c, sim_time queued_at)
+{
+    struct wl_state *s = wl_of(w, c);
+    struct pending_op *p = &c->cur;
+    memset(p, 0, sizeof *p);
+    p->active = true;
+    p->op.id = w->next_op_id++;
+    p->op.client = c->index;
+    p->op.type = draw_type(s, c);
+    int key = draw_key(s, c);
+    p->op.key = s->cfg.keys[key];
+    if (p->op.type == OP_CAS) {
+        /* Expect the value this workload last tried to write to the key, so
+         * a fair share of cas operations can succeed. The workload knows what
+         * it sent, not what the store holds: the guess may be wrong. */
+        p->op.expect = s->last_value[key];
+    }
+    if (p->op.type != OP_READ) {
+        p->op.value = (int64_t)w->next_value++;
+        s->last_value[key] = p->op.value;
+    }
+    p->invoked_at = w->now;
+    p->queued_at = queued_at;
+    w->stats.ops_invoked++;
+    world_trace_op(w, "invoke", c, p, false, 0, NULL);
+    send_attempt(w, c, pick_node(w, c));
+}
+
+static void next_after_completion(world *w, struct client *c)
+{
+    const struct workload *cfg = &wl_of(w, c)->cfg;
+    if (cfg->closed) {
+        if (!workload_over(w, c))
+            evq_push(w->q, w->now + cfg->think, EV_CLIENT_NEXT, (uint32_t)c->index, 0, NULL);
+        return;
+    }
+    if (c->q_len > 0) {
+        sim_time queued_at = c->queue[c->q_head];
+        c->q_head = (c->q_head + 1) % c->q_cap;
+        c->q_len--;
+        start_op(w, c, queued_at);
+    }
+}
+
+static void complete(world *w, struct client *c, const char *ev, bool has_value, int64_t value,
+                     const char *error)
+{
+    struct pending_op *p = &c->cur;
+    if (strcmp(ev, "ok") == 0)
+        w->stats.ops_ok++;
+    else if (strcmp(ev, "fail") == 0)
+        w->stats.ops_fail++;
+    else
+        w->stats.ops_info++;
+    world_trace_op(w, ev, c, p, has_value, value, error);
+    p->active = false;
+    p->token = 0;
+    next_after_completion(w, c);
+}
+
+void client_on_reply(world *w, struct client *c, const struct envelope *env)
+{
+    struct pending_op *p = &c->cur;
+    const struct sim_reply *r = &env->u.r.reply;
+    if (!p->active || env->u.r.op.id != p->op.id)
+        return;   /* a late reply to an operation already decided */
+    const struct workload *cfg = &wl_of(w, c)->cfg;
+    switch (r->status) {
+    case REPLY_OK:
+        if (cfg->target == WL_TARGET_LEADER)
+            c->leader_hint = env->from;
+        complete(w, c, "ok", r->has_value, r->value, NULL);
+        return;
+    case REPLY_FAIL:
+        /* A definite no for this attempt; if an earlier attempt timed out it
+         * may still have taken effect, so the operation stays unknown. */
+        complete(w, c, p->maybe_applied ? "info" : "fail", false, 0, r->error);
+        return;
+    case REPLY_REDIRECT:
+        if (env->u.r.op.attempt != p->tries)
+            return;   /* a redirect for an attempt we already gave up on */
+        if (p->redirects >= cfg->max_redirects) {
+            complete(w, c, p->maybe_applied ? "info" : "fail", false, 0, "too many redirects");
+            return;
+        }
+        p->redirects++;
+        w->stats.redirects++;
+        int to = r->redirect;
+        if (to < 0 || to >= w->n_nodes || to == env->from)
+            to = (int)pcg32_below(&c->rng, (uint32_t)w->n_nodes);
+        c->leader_hint = r->redirect >= 0 ? r->redirect : -1;
+        if (w->tr) {
+            jw *j = trace_begin(w->tr, w->now, "redirect");
+            jw_kstr(j, "client", c->name);
+            jw_kint(j, "op", (int64_t)p->op.id);
+            jw_kstr(j, "from", world_name(w, env->from));
+            jw_kstr(j, "to", world_name(w, to));
+            trace_end(w->tr);
+        }
+        send_attempt(w, c, to);
+        return;
+    }
+}
+
+static void on_timeout(world *w, struct client *c, uint64_t token)
+{
+    struct pending_op *p = &c->cur;
+    if (!p->active || p->token != token)
+        return;
+    const struct workload *cfg = &wl_of(w, c)->cfg;
+    if (p->op.type != OP_READ)
+        p->maybe_applied = true;
+    p->timeouts++;
+    if (p->timeouts > cfg->retries) {
+        if (p->op.type == OP_READ)
+            complete(w, c, "fail", false, 0, "timeout");  /* a read changes nothing */
+        else
+            complete(w, c, "info", false, 0, "timeout");
+        return;
+    }
+    sim_time delay = retry_delay(cfg, c, p->timeouts);
+    w->stats.retries++;
+    p->token = w->next_token++;
+    if (w->tr) {
+        jw *j = trace_begin(w->tr, w->now, "retry");
+        jw_kstr(j, "client", c->name);
+        jw_kint(j, "op", (int64_t)p->op.id);
+        jw_kint(j, "attempt", p->tries + 1);
+        jw_kint(j, "delay", delay);
+        trace_end(w->tr);
+    }
+    evq_push(w->q, w->now + delay, EV_CLIENT_RETRY, (uint32_t)c->index, p->token, NULL);
+}
+
+static void schedule_arrival(world *w, struct client *c)
+{
+    const struct workload *cfg = &wl_of(w, c)->cfg;
+    double per_client = cfg->rate / cfg->clients;
+    /* exponential inter-arrival times: a Poisson process per client */
+    double u = 1.0 - pcg32_unit(&c->rng);   /* (0, 1] */
+    double gap_s = -dmath_log(u) / per_client;
+    sim_time gap = gap_s > 1e6 ? SIM_TIME_LIMIT : (sim_time)(gap_s * 1e9 + 0.5);
+    sim_time base = w->now > cfg->start ? w->now : cfg->start;
+    evq_push(w->q, base + gap, EV_CLIENT_ARRIVAL, (uint32_t)c->index, 0, NULL);
+}
+
+static void on_arrival(world *w, struct client *c)
+{
+    if (workload_over(w, c))
+        return;
+    const struct workload *cfg = &wl_of(w, c)->cfg;
+    if (!c->cur.active) {
+        start_op(w, c, w->now);
+    } else if ((int)c->q_len >= cfg->queue_limit) {
+        w->stats.ops_shed++;
+    } else {
+        if (c->q_len + 1 > c->q_cap) {
+            /* grow the ring, unrolling it so q_head becomes 0 */
+            size_t cap = c->q_cap ? c->q_cap * 2 : 16;
+            sim_time *q = sim_xmalloc(cap * sizeof *q);
+            for (size_t i = 0; i < c->q_len; i++)
+                q[i] = c->queue[(c->q_head + i) % c->q_cap];
+            sim_free(c->queue);
+            c->queue = q;
+            c->q_cap = cap;
+            c->q_head = 0;
+        }
+        c->queue[(c->q_head + c->q_len) % c->q_cap] = w->now;
+        c->q_len++;
+    }
+    schedule_arrival(w, c);
+}
+
+void client_event(world *w, const struct evq_event *ev)
+{
+    struct client *c = &w->clients[ev->target];
+    switch (ev->kind) {
+    case EV_CLIENT_NEXT:
+        if (!c->cur.active && !workload_over(w, c))
+            start_op(w, c, w->now);
+        break;
+    case EV_CLIENT_ARRIVAL:
+        on_arrival(w, c);
+        break;
+    case EV_CLIENT_TIMEOUT:
+        on_timeout(w, c, ev->arg);
+        break;
+    case EV_CLIENT_RETRY:
+        if (c->cur.active && c->cur.token == ev->arg)
+            send_attempt(w, c, pick_node(w, c));
+        break;
+    default:
+        break;
+    }
+}

@@ -1,0 +1,60 @@
+"""Helpers for the tests that run build/sim as a user would."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+SIM = os.environ.get("SIM") or os.path.join(os.path.dirname(__file__), "../../build/sim")
+ROOT = os.environ.get("SIM_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "../..")
+SCENARIOS = os.path.join(ROOT, "scenarios")
+
+
+def run(*args, cwd=None, timeout=120):
+    """Run sim with args; return (exit code, stdout, stderr)."""
+    p = subprocess.run([SIM, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def shipped_scenarios():
+    return sorted(os.path.join(SCENARIOS, f) for f in os.listdir(SCENARIOS) if f.endswith(".lua"))
+
+
+def read_trace(path):
+    """Every line of a trace as a parsed object; fails on a line that is not JSON."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            assert line.endswith("\n"), f"{path}:{n}: line without newline"
+            out.append(json.loads(line))
+    return out
+
+
+def write_scenario(directory, name, text):
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+class Failures:
+    """Collects failed checks so one run reports all of them."""
+
+    def __init__(self):
+        self.failed = []
+        self.passed = 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed.append(what)
+            print("FAIL:", what, file=sys.stderr)
+
+    def finish(self):
+        print(f"{self.passed} checks passed, {len(self.failed)} failed")
+        sys.exit(1 if self.failed else 0)
+
+
+def tmpdir():
+    return tempfile.TemporaryDirectory(prefix="simtest-")

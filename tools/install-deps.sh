@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install the Debian packages sim needs to build and test, if any is missing.
+set -euo pipefail
+pkgs=(meson ninja-build pkg-config gcc liblua5.4-dev libcjson-dev nettle-dev check python3 python3-jsonschema)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Build and run the whole test suite twice: a normal build, then one under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line of totals.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh || exit 1
+passed=0 failed=0 status=0
+run_suite() {  # $1 build dir, then meson setup options
+  local dir=$1; shift
+  if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
+  meson compile -C "$dir" >/dev/null || { meson compile -C "$dir"; return 1; }
+  meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$dir/test-summary.txt"
+  local ok fail
+  ok=$(grep -E '^Ok:' "$dir/test-summary.txt" | awk '{print $2}')
+  fail=$(grep -E '^(Fail|Timeout|Unexpected Pass):' "$dir/test-summary.txt" | awk '{s+=$2} END {print s+0}')
+  passed=$((passed + ${ok:-0})); failed=$((failed + fail))
+  [ "$fail" -eq 0 ] && [ -n "$ok" ]
+}
+run_suite build || status=1
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || status=1
+echo "$passed passed, $failed failed"
+exit $status
