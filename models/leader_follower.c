@@ -77,6 +77,8 @@ struct lf_append_reply {
     int64_t epoch;        /* the follower's epoch */
     uint64_t match_seq;   /* ok: the log matches the leader's up to here */
     uint64_t hint;        /* mismatch: retry with prev_seq = hint */
+    int32_t leader;       /* stale: who leads the follower's epoch, or -1 */
+    int32_t pad;
 };
 
 struct lf_vote_req {
@@ -91,6 +93,7 @@ struct lf_vote {
     uint32_t type;
     int32_t granted;
     int64_t epoch;        /* the epoch asked for */
+    int64_t voted_epoch;  /* the highest epoch the voter has voted in */
 };
 
 /* The vote, as kept in the store under "voted". */
@@ -169,6 +172,7 @@ struct lf_state {
     sim_time election_wait;        /* election_timeout + this node's jitter */
 
     int64_t cand_epoch;            /* candidate: the epoch it asks for */
+    int64_t seen_epoch;            /* highest epoch anyone asked votes for */
     int votes;
     bool *voted_me;                /* candidate: per node */
 
@@ -611,7 +615,12 @@ static void lf_become_follower(struct lf_state *s, node_ctx *ctx, int64_t epoch,
 
 static void lf_start_election(struct lf_state *s, node_ctx *ctx)
 {
+    /* Ask for an epoch nobody has asked for yet, as far as this node
+     * knows: reusing one that others already voted in can never win, and
+     * two candidates could otherwise keep blocking each other. */
     int64_t base = s->epoch > s->voted_epoch ? s->epoch : s->voted_epoch;
+    if (s->seen_epoch > base)
+        base = s->seen_epoch;
     s->cand_epoch = base + 1;
     s->role = LF_CANDIDATE;
     s->leader = -1;
@@ -682,16 +691,17 @@ static void lf_truncate(struct lf_state *s, node_ctx *ctx, uint64_t seq, int by)
 
 /* ---- message handlers ----------------------------------------------------- */
 
-static void lf_send_append_reply(node_ctx *ctx, int to, uint32_t type, uint32_t reason,
-                                 int64_t epoch, uint64_t match_seq, uint64_t hint)
+static void lf_send_append_reply(struct lf_state *s, node_ctx *ctx, int to, uint32_t type,
+                                 uint32_t reason, uint64_t match_seq, uint64_t hint)
 {
     struct lf_append_reply r;
     memset(&r, 0, sizeof r);
     r.type = type;
     r.reason = reason;
-    r.epoch = epoch;
+    r.epoch = s->epoch;
     r.match_seq = match_seq;
     r.hint = hint;
+    r.leader = s->leader;
     node_send(ctx, to, &r, sizeof r);
 }
 
@@ -724,12 +734,12 @@ static void lf_on_append(struct lf_state *s, node_ctx *ctx, int from, const unsi
             lf_become_follower(s, ctx, h.epoch, from);
         } else {
             uint32_t why = s->cfg.epochs && h.epoch < s->epoch ? LF_REJECT_STALE : LF_REJECT_LEADER;
-            lf_send_append_reply(ctx, from, LF_MSG_APPEND_REJECT, why, s->epoch, 0, 0);
+            lf_send_append_reply(s, ctx, from, LF_MSG_APPEND_REJECT, why, 0, 0);
             return;
         }
     }
     if (s->cfg.epochs && h.epoch < s->epoch) {
-        lf_send_append_reply(ctx, from, LF_MSG_APPEND_REJECT, LF_REJECT_STALE, s->epoch, 0, 0);
+        lf_send_append_reply(s, ctx, from, LF_MSG_APPEND_REJECT, LF_REJECT_STALE, 0, 0);
         return;
     }
     /* accept `from` as the leader (without epochs, whoever sends) */
@@ -738,7 +748,7 @@ static void lf_on_append(struct lf_state *s, node_ctx *ctx, int from, const unsi
     s->election_reset_at = s->heard_leader_at;
 
     if (h.prev_seq > s->log_len) {
-        lf_send_append_reply(ctx, from, LF_MSG_APPEND_REJECT, LF_REJECT_MISMATCH, s->epoch, 0, s->log_len);
+        lf_send_append_reply(s, ctx, from, LF_MSG_APPEND_REJECT, LF_REJECT_MISMATCH, 0, s->log_len);
         return;
     }
     if (h.prev_seq > 0 && s->log[h.prev_seq - 1].epoch != h.prev_epoch) {
@@ -747,7 +757,7 @@ static void lf_on_append(struct lf_state *s, node_ctx *ctx, int from, const unsi
         uint64_t first = h.prev_seq;
         while (first > 1 && s->log[first - 2].epoch == bad)
             first--;
-        lf_send_append_reply(ctx, from, LF_MSG_APPEND_REJECT, LF_REJECT_MISMATCH, s->epoch, 0, first - 1);
+        lf_send_append_reply(s, ctx, from, LF_MSG_APPEND_REJECT, LF_REJECT_MISMATCH, 0, first - 1);
         return;
     }
 
@@ -781,7 +791,7 @@ static void lf_on_append(struct lf_state *s, node_ctx *ctx, int from, const unsi
         node_store_sync(ctx);
     uint64_t match = h.prev_seq + h.n_entries;
     lf_apply_to(s, h.leader_commit < match ? h.leader_commit : match);
-    lf_send_append_reply(ctx, from, LF_MSG_APPEND_OK, 0, s->epoch, match, 0);
+    lf_send_append_reply(s, ctx, from, LF_MSG_APPEND_OK, 0, match, 0);
 }
 
 static void lf_on_append_reply(struct lf_state *s, node_ctx *ctx, int from, const void *msg, size_t len)
@@ -793,7 +803,10 @@ static void lf_on_append_reply(struct lf_state *s, node_ctx *ctx, int from, cons
     if (s->role != LF_LEADER)
         return;
     if (s->cfg.epochs && r.epoch > s->epoch) {
-        lf_become_follower(s, ctx, r.epoch, -1);
+        /* the follower names the leader of its epoch, so clients sent
+         * here can be redirected at once */
+        int leader = r.leader >= 0 && r.leader < s->n && r.leader != s->self ? r.leader : -1;
+        lf_become_follower(s, ctx, r.epoch, leader);
         return;
     }
     if (r.type == LF_MSG_APPEND_OK) {
@@ -833,6 +846,8 @@ static void lf_on_vote_req(struct lf_state *s, node_ctx *ctx, int from, const vo
     memcpy(&req, msg, sizeof req);
     if (req.candidate != from)
         return;
+    if (req.epoch > s->seen_epoch)
+        s->seen_epoch = req.epoch;
     sim_time now = node_clock(ctx);
     bool heard = s->role == LF_LEADER || now - s->heard_leader_at < s->cfg.election_timeout;
     bool free_vote = req.epoch > s->voted_epoch
@@ -854,6 +869,7 @@ static void lf_on_vote_req(struct lf_state *s, node_ctx *ctx, int from, const vo
     v.type = LF_MSG_VOTE;
     v.granted = granted;
     v.epoch = req.epoch;
+    v.voted_epoch = s->voted_epoch;
     node_send(ctx, from, &v, sizeof v);
 }
 
@@ -863,6 +879,8 @@ static void lf_on_vote(struct lf_state *s, node_ctx *ctx, int from, const void *
     if (len != sizeof v)
         return;
     memcpy(&v, msg, sizeof v);
+    if (v.voted_epoch > s->seen_epoch)
+        s->seen_epoch = v.voted_epoch;
     if (s->role != LF_CANDIDATE || v.epoch != s->cand_epoch || !v.granted || s->voted_me[from])
         return;
     s->voted_me[from] = true;

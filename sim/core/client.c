@@ -116,6 +116,7 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         c->leader_hint = -1;
         pcg32_stream(&c->rng, w->seed, PCG_STREAM_CLIENT + (uint64_t)i);
     }
+    world_cache_names(w);
     if (w->tr) {
         const struct workload *cfg = &s->cfg;
         static const char *const targets[] = { "random", "sticky", "leader", "node" };

@@ -77,6 +77,10 @@ void world_free(world *w)
     }
     sim_free(w->workloads);
     nemesis_free(w->nemesis);
+    for (int e = 0; e < w->n_qnames; e++)
+        sim_free(w->qnames[e]);
+    sim_free(w->qnames);
+    sim_free(w->qname_len);
     net_free(w->net);
     params_free(w->params);
     sim_free(w);
@@ -127,6 +131,34 @@ bool world_node_up(const world *w, int node)
 }
 
 /* ---- tracing helpers ---------------------------------------------------- */
+
+/* An endpoint's name as a JSON string, built once: names appear in most
+ * trace lines. */
+static void jw_name(world *w, jw *j, int e)
+{
+    if (e < 0 || e >= w->n_qnames || !w->qnames[e]) {
+        jw_str(j, world_name(w, e));
+        return;
+    }
+    jw_raw(j, w->qnames[e], w->qname_len[e]);
+}
+
+void world_cache_names(world *w)
+{
+    int total = w->n_nodes + w->n_clients;
+    w->qnames = sim_xrealloc(w->qnames, (size_t)total * sizeof *w->qnames);
+    w->qname_len = sim_xrealloc(w->qname_len, (size_t)total * sizeof *w->qname_len);
+    jw tmp;
+    jw_init(&tmp);
+    for (int e = w->n_qnames; e < total; e++) {
+        jw_reset(&tmp);
+        jw_str(&tmp, world_name(w, e));
+        w->qnames[e] = sim_xstrdup(tmp.buf);
+        w->qname_len[e] = tmp.len;
+    }
+    w->n_qnames = total;
+    jw_free(&tmp);
+}
 
 static jw *tbegin(world *w, const char *ev)
 {
@@ -184,6 +216,7 @@ int world_cluster(world *w, const struct model *m, params *p, int n,
         nd->term = -1;
     }
     w->net = net_new(n, w->seed);
+    world_cache_names(w);
     if (w->tr) {
         jw *j = tbegin(w, "cluster");
         jw_kstr(j, "model", m->name);
@@ -463,7 +496,7 @@ struct envelope *world_envelope_new(world *w, int from, int to, enum msg_kind ki
 
 static void describe_envelope(world *w, jw *j, const struct envelope *env)
 {
-    jw_key(j, "msg");
+    JW_KEY(j, "msg");
     jw_obj(j);
     switch (env->kind) {
     case MSG_NODE:
@@ -511,8 +544,10 @@ static void trace_drop(world *w, const struct envelope *env, const char *reason)
         return;
     jw *j = tbegin(w, "drop");
     jw_kint(j, "id", (int64_t)env->id);
-    jw_kstr(j, "from", world_name(w, env->from));
-    jw_kstr(j, "to", world_name(w, env->to));
+    JW_KEY(j, "from");
+    jw_name(w, j, env->from);
+    JW_KEY(j, "to");
+    jw_name(w, j, env->to);
     jw_kstr(j, "reason", reason);
     tend(w);
 }
@@ -530,9 +565,12 @@ void world_send_envelope(world *w, struct envelope *env)
     net_transmit(w->net, env->from, env->to, envelope_size(env), w->now, &fate);
     if (w->tr) {
         jw *j = tbegin(w, "send");
-        jw_kint(j, "id", (int64_t)env->id);
-        jw_kstr(j, "from", world_name(w, env->from));
-        jw_kstr(j, "to", world_name(w, env->to));
+        JW_KEY(j, "id");
+        jw_int(j, (int64_t)env->id);
+        JW_KEY(j, "from");
+        jw_name(w, j, env->from);
+        JW_KEY(j, "to");
+        jw_name(w, j, env->to);
         describe_envelope(w, j, env);
         tend(w);
     }
@@ -716,9 +754,12 @@ static void deliver(world *w, const struct evq_event *ev)
     w->stats.msgs_delivered++;
     if (w->tr) {
         jw *j = tbegin(w, "deliver");
-        jw_kint(j, "id", (int64_t)env->id);
-        jw_kstr(j, "from", world_name(w, env->from));
-        jw_kstr(j, "to", world_name(w, env->to));
+        JW_KEY(j, "id");
+        jw_int(j, (int64_t)env->id);
+        JW_KEY(j, "from");
+        jw_name(w, j, env->from);
+        JW_KEY(j, "to");
+        jw_name(w, j, env->to);
         if (ev->arg > 0)
             jw_kbool(j, "duplicate", 1);
         tend(w);
@@ -847,7 +888,7 @@ int world_run(world *w, sim_time until)
         }
         if (node_event && w->model->check)
             run_check(w);
-        if (w->tr && trace_flush(w->tr) < 0)
+        if (w->tr && trace_failed(w->tr))
             return WORLD_TRACE_ERROR;
     }
     if (until > w->now)

@@ -126,6 +126,10 @@ struct world {
     uint64_t next_timer_id;
     uint64_t next_token;
 
+    char **qnames;           /* endpoint names as JSON strings, for the trace */
+    size_t *qname_len;
+    int n_qnames;
+
     world_script_fn script_fn;
     void *script_ud;
     int stop;
@@ -143,6 +147,7 @@ struct envelope *world_envelope_new(world *w, int from, int to, enum msg_kind ki
 void world_trace_op(world *w, const char *ev, const struct client *c, const struct pending_op *p,
                     bool has_value, int64_t value, const char *error);
 int world_endpoint_is_client(const world *w, int e);
+void world_cache_names(world *w);   /* after endpoints are added */
 
 /* client.c */
 void client_setup(world *w, int wl_index);

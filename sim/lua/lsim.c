@@ -1141,7 +1141,7 @@ static int l_cluster(lua_State *L)
                 char key[96], list[400];
                 key_text(L, -1, key, sizeof key);
                 params_names(m->params, list, sizeof list);
-                fail(L, "cluster: model \"%s\" has no parameter %s (parameters: %s)", m->name, key,
+                fail(L, "cluster: unknown parameter %s for model \"%s\" (parameters: %s)", key, m->name,
                      list[0] ? list : "none");
             }
             lua_pop(L, 1);
@@ -1979,6 +1979,11 @@ static int check_unused(struct lsim *s, char *err, size_t errlen)
     return 0;
 }
 
+/* Run one scenario (see lsim.h). The sandbox, the world and everything the
+ * API allocated are freed before returning; opt->trace stays the caller's,
+ * and lsim only marks opt->params[i].used. A scenario error wins over failed
+ * expectations; a trace that could not be written turns the error into
+ * SIM_EXIT_IO. */
 int lsim_run(const struct lsim_options *opt, struct lsim_result *res)
 {
     struct lsim s;

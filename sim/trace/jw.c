@@ -23,6 +23,13 @@ void jw_reset(jw *w)
     w->after_key = 0;
 }
 
+void jw_restart(jw *w)
+{
+    w->depth = 0;
+    w->need_comma[0] = 0;
+    w->after_key = 0;
+}
+
 void jw_free(jw *w)
 {
     sim_free(w->buf);
@@ -51,7 +58,7 @@ static inline void putch(jw *w, char c)
 }
 
 /* Called before every value and key: writes the separating comma. */
-static void begin_value(jw *w)
+static inline __attribute__((always_inline)) void begin_value(jw *w)
 {
     if (w->after_key) {
         w->after_key = 0;
@@ -115,8 +122,28 @@ static size_t utf8_sequence(const char *p, size_t avail)
     return len;
 }
 
+static inline int plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void escaped(jw *w, const char *s, size_t n)
 {
+    /* fast path, one pass: most strings (names, keys) need no escaping */
+    reserve(w, n + 2);
+    char *d = w->buf + w->len;
+    size_t run = 0;
+    d[0] = '"';
+    while (run < n && plain_byte((unsigned char)s[run])) {
+        d[run + 1] = s[run];
+        run++;
+    }
+    if (run == n) {
+        d[n + 1] = '"';
+        w->len += n + 2;
+        w->buf[w->len] = 0;
+        return;
+    }
     static const char hex[] = "0123456789abcdef";
     reserve(w, n + 2);
     putch(w, '"');
@@ -157,20 +184,60 @@ void jw_key(jw *w, const char *key)
     w->after_key = 1;
 }
 
+void jw_key_raw(jw *w, const char *quoted, size_t n)
+{
+    begin_value(w);
+    jw_append(w, quoted, n);
+    w->after_key = 1;
+}
+
+/* Decimal digits of v, written backwards from end; returns the start.
+ * (snprintf is a large share of the tracing cost.) */
+static char *digits(char *end, uint64_t v)
+{
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        *--end = pairs[2 * d + 1];
+        *--end = pairs[2 * d];
+    }
+    if (v >= 10) {
+        *--end = pairs[2 * v + 1];
+        *--end = pairs[2 * v];
+    } else {
+        *--end = (char)('0' + v);
+    }
+    return end;
+}
+
 void jw_int(jw *w, int64_t v)
 {
     char tmp[24];
+    char *end = tmp + sizeof tmp;
     begin_value(w);
-    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    jw_append(w, tmp, (size_t)n);
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = digits(end, mag);
+    if (v < 0)
+        *--p = '-';
+    size_t n = (size_t)(end - p);
+    reserve(w, n);
+    for (size_t i = 0; i < n; i++)
+        w->buf[w->len + i] = p[i];
+    w->len += n;
+    w->buf[w->len] = 0;
 }
 
 void jw_uint(jw *w, uint64_t v)
 {
     char tmp[24];
+    char *end = tmp + sizeof tmp;
     begin_value(w);
-    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
-    jw_append(w, tmp, (size_t)n);
+    char *p = digits(end, v);
+    jw_append(w, p, (size_t)(end - p));
 }
 
 void jw_num(jw *w, double v)

@@ -23,6 +23,7 @@ typedef struct jw {
 
 void jw_init(jw *w);
 void jw_reset(jw *w);   /* empty the buffer, keep its memory */
+void jw_restart(jw *w); /* start a new top-level value after what is there */
 void jw_free(jw *w);
 
 void jw_obj(jw *w);
@@ -30,6 +31,9 @@ void jw_obj_end(jw *w);
 void jw_arr(jw *w);
 void jw_arr_end(jw *w);
 void jw_key(jw *w, const char *key);
+/* A key given already quoted with its colon, e.g. "\"from\":" (hot paths). */
+void jw_key_raw(jw *w, const char *quoted, size_t n);
+#define JW_KEY(w, lit) jw_key_raw((w), "\"" lit "\":", sizeof("\"" lit "\":") - 1)
 
 void jw_int(jw *w, int64_t v);
 void jw_uint(jw *w, uint64_t v);

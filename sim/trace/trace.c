@@ -11,13 +11,15 @@
 
 #define TRACE_BUFFER (256 * 1024)
 
+/* Lines are written straight into the jw buffer, which is also the output
+ * buffer: it is handed to write(2) whole once it passes TRACE_BUFFER, so
+ * only complete lines ever reach the file. */
 struct trace {
     int fd;
     int owns_fd;
     int failed;
     jw line;
-    char *out;
-    size_t out_len;
+    size_t line_start;
     uint64_t lines;
     uint64_t bytes;
 };
@@ -27,7 +29,6 @@ static trace *trace_new(int fd, int owns)
     trace *t = sim_xcalloc(1, sizeof *t);
     t->fd = fd;
     t->owns_fd = owns;
-    t->out = sim_xmalloc(TRACE_BUFFER);
     jw_init(&t->line);
     return t;
 }
@@ -66,9 +67,10 @@ static int write_all(int fd, const char *p, size_t n)
 
 int trace_flush(trace *t)
 {
-    if (t->out_len && !t->failed && write_all(t->fd, t->out, t->out_len) < 0)
+    jw *w = &t->line;
+    if (w->len && !t->failed && write_all(t->fd, w->buf, w->len) < 0)
         t->failed = errno ? errno : EIO;
-    t->out_len = 0;
+    jw_reset(w);
     if (t->failed) {
         errno = t->failed;
         return -1;
@@ -79,11 +81,15 @@ int trace_flush(trace *t)
 jw *trace_begin(trace *t, sim_time at, const char *ev)
 {
     jw *w = &t->line;
-    jw_reset(w);
+    t->line_start = w->len;
+    jw_restart(w);
     jw_obj(w);
-    if (at >= 0)
-        jw_kint(w, "t", at);
-    jw_kstr(w, "ev", ev);
+    if (at >= 0) {
+        JW_KEY(w, "t");
+        jw_int(w, at);
+    }
+    JW_KEY(w, "ev");
+    jw_str(w, ev);
     return w;
 }
 
@@ -92,17 +98,10 @@ void trace_end(trace *t)
     jw *w = &t->line;
     jw_obj_end(w);
     jw_append(w, "\n", 1);
-    if (t->out_len + w->len > TRACE_BUFFER)
-        trace_flush(t);
-    if (w->len > TRACE_BUFFER) {
-        if (!t->failed && write_all(t->fd, w->buf, w->len) < 0)
-            t->failed = errno ? errno : EIO;
-    } else {
-        memcpy(t->out + t->out_len, w->buf, w->len);
-        t->out_len += w->len;
-    }
     t->lines++;
-    t->bytes += w->len;
+    t->bytes += w->len - t->line_start;
+    if (w->len >= TRACE_BUFFER)
+        trace_flush(t);
 }
 
 int trace_close(trace *t)
@@ -116,12 +115,12 @@ int trace_close(trace *t)
         saved = errno;
     }
     jw_free(&t->line);
-    sim_free(t->out);
     sim_free(t);
     errno = saved;
     return rc;
 }
 
+int trace_failed(const trace *t) { return t->failed != 0; }
 uint64_t trace_lines(const trace *t) { return t->lines; }
 uint64_t trace_bytes(const trace *t) { return t->bytes; }
 

@@ -32,6 +32,9 @@ void trace_end(trace *t);
 /* Write everything buffered. Returns 0, or -1 once any write has failed. */
 int trace_flush(trace *t);
 
+/* Has any write failed? (the error sticks) */
+int trace_failed(const trace *t);
+
 /* Flush, close and free; returns 0 or -1 if any write failed (errno set).
  * NULL is accepted. */
 int trace_close(trace *t);
