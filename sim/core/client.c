@@ -385,9 +385,15 @@ void client_on_reply(world *w, struct client *c, const struct envelope *env)
         p->redirects++;
         w->stats.redirects++;
         int to = r->redirect;
-        if (to < 0 || to >= w->n_nodes || to == env->from)
-            to = (int)pcg32_below(&c->rng, (uint32_t)w->n_nodes);
-        c->leader_hint = r->redirect >= 0 ? r->redirect : -1;
+        if ((to < 0 || to >= w->n_nodes || to == env->from) && w->n_nodes > 1) {
+            /* no usable hint: try any other node */
+            to = (int)pcg32_below(&c->rng, (uint32_t)(w->n_nodes - 1));
+            if (to >= env->from)
+                to++;
+        } else if (to < 0 || to >= w->n_nodes) {
+            to = env->from;
+        }
+        c->leader_hint = r->redirect >= 0 && r->redirect < w->n_nodes ? r->redirect : -1;
         if (w->tr) {
             jw *j = trace_begin(w->tr, w->now, "redirect");
             jw_kstr(j, "client", c->name);
@@ -410,6 +416,8 @@ static void on_timeout(world *w, struct client *c, uint64_t token)
     if (p->op.type != OP_READ)
         p->maybe_applied = true;
     p->timeouts++;
+    if (c->leader_hint == p->node)
+        c->leader_hint = -1;   /* the leader we knew stopped answering: look again */
     if (p->timeouts > cfg->retries) {
         if (p->op.type == OP_READ)
             complete(w, c, "fail", false, 0, "timeout");  /* a read changes nothing */

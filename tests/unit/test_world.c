@@ -14,6 +14,7 @@
 static struct {
     bool silent;          /* never answer requests */
     int redirect_to;      /* >= 0: non-leaders redirect there */
+    bool hide_leader;     /* redirects name no leader (-1) */
     int timer_fired[8];
     sim_time timer_at[8]; /* node_clock when the timer fired */
     int messages[8];
@@ -60,7 +61,7 @@ static void reg_on_request(void *s, node_ctx *ctx, const struct sim_op *op)
     if (T.silent)
         return;
     if (T.redirect_to >= 0 && node_self(ctx) != T.redirect_to) {
-        node_reply_redirect(ctx, op, T.redirect_to, "not leader");
+        node_reply_redirect(ctx, op, T.hide_leader ? -1 : T.redirect_to, "not leader");
         return;
     }
     if (op->type == OP_READ) {
@@ -187,6 +188,32 @@ START_TEST(test_redirects_are_followed)
     ck_assert_int_eq(world_run(w, 1 * SIM_S), WORLD_OK);
     const struct world_stats *s = world_stats(w);
     ck_assert_uint_gt(s->redirects, 0);
+    ck_assert_uint_eq(s->ops_ok, s->ops_invoked);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_redirect_without_a_leader_tries_another_node)
+{
+    world *w = make_world(1, 2, NULL);
+    T.redirect_to = 1;
+    T.hide_leader = true;
+    struct workload wl;
+    workload_defaults(&wl);
+    wl.n_keys = 1;
+    wl.keys = sim_xcalloc(1, sizeof *wl.keys);
+    wl.keys[0] = sim_xstrdup("x");
+    wl.duration = 300 * SIM_MS;
+    wl.max_redirects = 1;
+    wl.target = WL_TARGET_NODE;
+    wl.node = 0;
+    char err[256];
+    ck_assert_int_eq(world_workload(w, &wl, err, sizeof err), 0);
+    ck_assert_int_eq(world_run(w, 1 * SIM_S), WORLD_OK);
+    const struct world_stats *s = world_stats(w);
+    ck_assert_uint_gt(s->ops_invoked, 5);
+    /* one redirect is enough: the only other node is the right one */
+    ck_assert_uint_eq(s->redirects, s->ops_invoked);
     ck_assert_uint_eq(s->ops_ok, s->ops_invoked);
     world_free(w);
 }
@@ -376,6 +403,7 @@ static Suite *world_suite(void)
     tcase_add_test(tc, test_silent_node_makes_writes_indeterminate);
     tcase_add_test(tc, test_timeouts_are_retried);
     tcase_add_test(tc, test_redirects_are_followed);
+    tcase_add_test(tc, test_redirect_without_a_leader_tries_another_node);
     tcase_add_test(tc, test_partitioned_client_requests_are_dropped);
     tcase_add_test(tc, test_crashed_node_drops_messages_and_forgets_timers);
     tcase_add_test(tc, test_crash_keeps_only_synced_store);
