@@ -51,6 +51,7 @@ struct run_request {
     struct sandbox_limits limits;   /* zeros = defaults */
     uint64_t max_events;            /* 0 = default */
     bool quiet;
+    world_progress_fn progress;     /* optional, for terminals */
 };
 
 /* Write the trace header (when tr is set), run the scenario, and end the

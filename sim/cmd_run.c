@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char run_help[] =
     "usage: sim run SCENARIO [options]\n"
@@ -83,6 +84,7 @@ int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_res
         .limits = rq->limits,
         .max_events = rq->max_events,
         .quiet = rq->quiet,
+        .progress = rq->progress,
     };
     lsim_run(&opt, res);
     if (tr && res->exit_code != SIM_EXIT_OK && res->exit_code != SIM_EXIT_FAILED) {
@@ -113,6 +115,16 @@ static void default_trace_path(const char *scenario, uint64_t seed, char *out, s
     if (len > 4 && strcmp(base + len - 4, ".lua") == 0)
         len -= 4;
     snprintf(out, outlen, "traces/%.*s-seed%" PRIu64 ".jsonl", (int)len, base, seed);
+}
+
+/* On a terminal, long runs show how far they have got (virtual time and
+ * events; never the wall clock, which would be the same on every line). */
+static bool progress_shown;
+static void show_progress(void *ud, sim_time now, uint64_t events)
+{
+    (void)ud;
+    fprintf(stderr, "\rrunning: %.3f s of virtual time, %" PRIu64 " events", (double)now / 1e9, events);
+    progress_shown = true;
 }
 
 static void print_count(const char *label, uint64_t n)
@@ -273,7 +285,11 @@ int cmd_run(int argc, char **argv)
     }
 
     static struct lsim_result res;
+    if (!rq.quiet && cli_is_tty(STDERR_FILENO))
+        rq.progress = show_progress;
     rc = run_scenario(&rq, tr, &res);
+    if (progress_shown)
+        fprintf(stderr, "\r%70s\r", "");
     if (tr && trace_flush(tr) < 0) {
         cli_error("cannot write trace %s: %s", trace_path, strerror(errno));
         trace_close(tr);

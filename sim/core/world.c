@@ -830,6 +830,12 @@ static void run_check(world *w)
     }
 }
 
+void world_set_progress(world *w, world_progress_fn fn, void *ud)
+{
+    w->progress_fn = fn;
+    w->progress_ud = ud;
+}
+
 void world_set_script(world *w, world_script_fn fn, void *ud)
 {
     w->script_fn = fn;
@@ -890,6 +896,8 @@ int world_run(world *w, sim_time until)
             run_check(w);
         if (w->tr && trace_failed(w->tr))
             return WORLD_TRACE_ERROR;
+        if (w->progress_fn && (w->stats.events & (WORLD_PROGRESS_EVENTS - 1)) == 0)
+            w->progress_fn(w->progress_ud, w->now, w->stats.events);
     }
     if (until > w->now)
         w->now = until;

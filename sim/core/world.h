@@ -105,6 +105,12 @@ enum world_status {
 
 void world_set_event_limit(world *w, uint64_t max_events);
 
+/* Called every WORLD_PROGRESS_EVENTS events while running, for progress
+ * output; it must not change the world. */
+#define WORLD_PROGRESS_EVENTS (1u << 20)
+typedef void (*world_progress_fn)(void *ud, sim_time now, uint64_t events);
+void world_set_progress(world *w, world_progress_fn fn, void *ud);
+
 /* Process every event up to and including time `until`, then set the clock
  * to `until`. */
 int world_run(world *w, sim_time until);

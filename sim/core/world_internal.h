@@ -130,6 +130,9 @@ struct world {
     size_t *qname_len;
     int n_qnames;
 
+    world_progress_fn progress_fn;
+    void *progress_ud;
+
     world_script_fn script_fn;
     void *script_ud;
     int stop;

@@ -2004,6 +2004,8 @@ int lsim_run(const struct lsim_options *opt, struct lsim_result *res)
     s.w = world_new(opt->seed, opt->trace);
     if (opt->max_events)
         world_set_event_limit(s.w, opt->max_events);
+    if (opt->progress)
+        world_set_progress(s.w, opt->progress, opt->progress_ud);
     world_set_script(s.w, script_handler, &s);
 
     lua_pushcfunction(s.L, l_setup);

@@ -24,6 +24,8 @@ struct lsim_options {
     struct sandbox_limits limits;
     uint64_t max_events;          /* 0 = default */
     bool quiet;                   /* print() and log() do not echo to stderr */
+    world_progress_fn progress;   /* optional: called every 2^20 events */
+    void *progress_ud;
 };
 
 #define LSIM_MAX_EXPECT 64
