@@ -7,13 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char list_help[] =
     "usage: sim list [--scenarios DIR]\n"
     "\n"
     "List the models (protocols) with every parameter, its type, default and\n"
-    "meaning, then the scenarios in DIR (default: scenarios) with the first\n"
-    "line of each one's comment.\n";
+    "meaning, then the scenarios in DIR with the first line of each one's\n"
+    "comment. DIR defaults to ./scenarios, or the scenarios folder next to\n"
+    "the build directory sim was run from.\n";
 
 const struct cli_command cli_list = {
     "list", "list models, their parameters and defaults, and the scenarios",
@@ -68,9 +70,11 @@ int cmd_list(int argc, char **argv)
     if (cli_wants_help(&cli_list, argc, argv))
         return SIM_EXIT_OK;
     const char *dir = "scenarios";
+    bool explicit_dir = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--scenarios") == 0 && i + 1 < argc) {
             dir = argv[++i];
+            explicit_dir = true;
         } else {
             cli_error("list: unexpected argument \"%s\" (see sim list --help)", argv[i]);
             return SIM_EXIT_USAGE;
@@ -83,6 +87,21 @@ int cmd_list(int argc, char **argv)
             printf("    %-18s %-22s default %-8s %s\n", p->name, type_name(p), p->def, p->help);
     }
     DIR *d = opendir(dir);
+    char beside[4096];
+    if (!d && !explicit_dir) {
+        /* run from elsewhere: the scenarios next to the build directory */
+        ssize_t n = readlink("/proc/self/exe", beside, sizeof beside - 32);
+        if (n > 0) {
+            beside[n] = 0;
+            char *slash = strrchr(beside, '/');
+            if (slash) {
+                strcpy(slash, "/../scenarios");
+                d = opendir(beside);
+                if (d)
+                    dir = beside;
+            }
+        }
+    }
     if (!d) {
         printf("\nscenarios: none (no directory %s here)\n", dir);
         return SIM_EXIT_OK;
@@ -108,7 +127,7 @@ int cmd_list(int argc, char **argv)
     qsort(names, n, sizeof *names, by_name);
     printf("\nscenarios (in %s):\n", dir);
     for (size_t i = 0; i < n; i++) {
-        char path[1024], about[256];
+        char path[4096 + 512], about[256];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         first_comment(path, about, sizeof about);
         printf("  %-40s %s\n", names[i], about);
