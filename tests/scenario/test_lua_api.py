@@ -129,6 +129,33 @@ log(table.concat(order, ","))
         first = next(iter(logs)).split(",")
         f.check(first[:2] == ["1.5", "3"] and first[-1] == "true", f"pairs order: {first[:3]} ... {first[-1]}")
 
+        # zipf keys favour the first key; an open loop issues about rate x time operations
+        tr, _, _ = trace_of(f, d, "zipf", HEAD + """
+workload{ clients = 4, rate = 400, keys = 10, dist = "zipf", zipf = 1.2, duration = s(2) }
+run(s(3))
+""")
+        keys = [e["key"] for e in events(tr, "invoke")]
+        f.check(600 <= len(keys) <= 1000, f"open loop at 400/s for 2 s issued {len(keys)} operations")
+        f.check(keys.count("k1") > 4 * max(1, keys.count("k10")),
+                f"zipf: k1 {keys.count('k1')} times, k10 {keys.count('k10')} times")
+        tr, _, _ = trace_of(f, d, "uniform", HEAD + """
+workload{ clients = 4, keys = 4, duration = s(2) }
+run(s(3))
+""")
+        keys = [e["key"] for e in events(tr, "invoke")]
+        counts = [keys.count(f"k{i}") for i in range(1, 5)]
+        f.check(min(counts) > 0.6 * max(counts), f"uniform keys: {counts}")
+        # the sticky target sends every operation of a client to one node
+        tr, _, _ = trace_of(f, d, "sticky", HEAD + """
+workload{ clients = 3, target = "sticky", mix = { read = 1 }, duration = ms(500) }
+run(s(1))
+""")
+        sent = {}
+        for e in events(tr, "send"):
+            if e["msg"].get("type") == "request" and e["msg"]["attempt"] == 1:  # redirects go elsewhere
+                sent.setdefault(e["from"], set()).add(e["to"])
+        f.check(len(sent) == 3 and all(len(v) == 1 for v in sent.values()), f"sticky targets: {sent}")
+
         # math.random follows the seed
         text = HEAD + "log(math.random(1, 1000000), math.random())\n"
         a = trace_of(f, d, "rand_a", text)[0]

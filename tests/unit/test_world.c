@@ -136,6 +136,22 @@ static void *capture_init(node_ctx *ctx)
     return reg_init(ctx);
 }
 
+/* A world whose nodes' contexts are in captured[], to poke at them directly. */
+static struct model captured_model;
+static world *make_captured_world(int nodes)
+{
+    captured_model = reg_model;
+    captured_model.init = capture_init;
+    memset(&T, 0, sizeof T);
+    T.redirect_to = -1;
+    char err[256];
+    world *w = world_new(1, NULL);
+    params *p = params_new("testreg", reg_params, err, sizeof err);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(world_cluster(w, &captured_model, p, nodes, NULL, err, sizeof err), 0);
+    return w;
+}
+
 /* ---- tests ------------------------------------------------------------------- */
 
 START_TEST(test_clients_complete_operations_ok)
@@ -235,14 +251,7 @@ END_TEST
 
 START_TEST(test_crashed_node_drops_messages_and_forgets_timers)
 {
-    struct model m = reg_model;
-    m.init = capture_init;
-    memset(&T, 0, sizeof T);
-    T.redirect_to = -1;
-    char err[256];
-    world *w = world_new(1, NULL);
-    params *p = params_new("testreg", reg_params, err, sizeof err);
-    ck_assert_int_eq(world_cluster(w, &m, p, 2, NULL, err, sizeof err), 0);
+    world *w = make_captured_world(2);
     node_timer_set(captured[0], 10 * SIM_MS, 1);
     node_send(captured[1], 0, "hi", 2);
     world_crash(w, 0);
@@ -260,13 +269,7 @@ END_TEST
 
 START_TEST(test_crash_keeps_only_synced_store)
 {
-    struct model m = reg_model;
-    m.init = capture_init;
-    memset(&T, 0, sizeof T);
-    char err[256];
-    world *w = world_new(1, NULL);
-    params *p = params_new("testreg", reg_params, err, sizeof err);
-    ck_assert_int_eq(world_cluster(w, &m, p, 1, NULL, err, sizeof err), 0);
+    world *w = make_captured_world(1);
     int64_t v = 5;
     node_store_put(captured[0], "value", &v, sizeof v);
     node_store_sync(captured[0]);
@@ -281,13 +284,7 @@ END_TEST
 
 START_TEST(test_pause_delays_timers_and_messages)
 {
-    struct model m = reg_model;
-    m.init = capture_init;
-    memset(&T, 0, sizeof T);
-    char err[256];
-    world *w = world_new(1, NULL);
-    params *p = params_new("testreg", reg_params, err, sizeof err);
-    ck_assert_int_eq(world_cluster(w, &m, p, 2, NULL, err, sizeof err), 0);
+    world *w = make_captured_world(2);
     node_timer_set(captured[0], 10 * SIM_MS, 1);
     node_send(captured[1], 0, "hi", 2);
     world_pause(w, 0, 200 * SIM_MS);
@@ -305,13 +302,7 @@ END_TEST
 
 START_TEST(test_skewed_clock_runs_fast_and_timers_follow_it)
 {
-    struct model m = reg_model;
-    m.init = capture_init;
-    memset(&T, 0, sizeof T);
-    char err[256];
-    world *w = world_new(1, NULL);
-    params *p = params_new("testreg", reg_params, err, sizeof err);
-    ck_assert_int_eq(world_cluster(w, &m, p, 2, NULL, err, sizeof err), 0);
+    world *w = make_captured_world(2);
     /* n1 is 1 s ahead and runs 10% fast */
     world_skew(w, 0, 1 * SIM_S, 100000000);
     ck_assert_int_eq(node_clock(captured[0]), 1 * SIM_S);
@@ -328,13 +319,7 @@ END_TEST
 
 START_TEST(test_cancelled_timer_does_not_fire)
 {
-    struct model m = reg_model;
-    m.init = capture_init;
-    memset(&T, 0, sizeof T);
-    char err[256];
-    world *w = world_new(1, NULL);
-    params *p = params_new("testreg", reg_params, err, sizeof err);
-    ck_assert_int_eq(world_cluster(w, &m, p, 1, NULL, err, sizeof err), 0);
+    world *w = make_captured_world(1);
     uint64_t a = node_timer_set(captured[0], 10 * SIM_MS, 1);
     node_timer_set(captured[0], 20 * SIM_MS, 10);
     node_timer_cancel(captured[0], a);
