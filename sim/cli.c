@@ -57,10 +57,10 @@ int cli_sha256_file(const char *path, char hex[65], char *err, size_t errlen)
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
         sha256_update(&ctx, n, buf);
-    int bad = ferror(f);
+    int bad = ferror(f) ? errno : 0;
     fclose(f);
     if (bad) {
-        snprintf(err, errlen, "cannot read %s", path);
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(bad));
         return SIM_EXIT_IO;
     }
     unsigned char digest[SHA256_DIGEST_SIZE];

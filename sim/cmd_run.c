@@ -255,9 +255,13 @@ int cmd_run(int argc, char **argv)
     }
 
     /* Fail on an unreadable scenario before creating a trace file. */
+    struct stat st;
     FILE *probe = fopen(rq.scenario, "r");
-    if (!probe) {
-        cli_error("cannot read scenario %s: %s", rq.scenario, strerror(errno));
+    if (!probe || fstat(fileno(probe), &st) < 0 || S_ISDIR(st.st_mode)) {
+        cli_error("cannot read scenario %s: %s", rq.scenario,
+                  probe ? strerror(EISDIR) : strerror(errno));
+        if (probe)
+            fclose(probe);
         rc = SIM_EXIT_IO;
         goto out;
     }

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,8 +158,11 @@ int trace_header_read(const char *path, struct trace_header *out, char *err, siz
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read trace %s: %s", path, strerror(errno));
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) < 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot read trace %s: %s", path, f ? strerror(EISDIR) : strerror(errno));
+        if (f)
+            fclose(f);
         return SIM_EXIT_IO;
     }
     char *line = NULL;

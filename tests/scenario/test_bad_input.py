@@ -74,6 +74,11 @@ def main():
         rc, out, err = run("run", os.path.join(d, "missing.lua"))
         f.check(rc == IO and "cannot read scenario" in err and len(err.splitlines()) == 1,
                 f"missing scenario: exit {rc}, {err!r}")
+        rc, out, err = run("run", d)
+        f.check(rc == IO and "Is a directory" in err and len(err.splitlines()) == 1,
+                f"directory as scenario: exit {rc}, {err!r}")
+        rc, out, err = run("replay", d)
+        f.check(rc == IO and "Is a directory" in err, f"directory as trace: exit {rc}, {err!r}")
         ok = write_scenario(d, "ok.lua", CLUSTER + "run(ms(10))\n")
         rc, out, err = run("run", ok, "--trace", "/nonexistent-dir/x.jsonl")
         f.check(rc == IO and "cannot write trace" in err and len(err.splitlines()) == 1,
