@@ -132,17 +132,8 @@ bool world_node_up(const world *w, int node)
 
 /* ---- tracing helpers ---------------------------------------------------- */
 
-/* An endpoint's name as a JSON string, built once: names appear in most
- * trace lines. */
-static void jw_name(world *w, jw *j, int e)
-{
-    if (e < 0 || e >= w->n_qnames || !w->qnames[e]) {
-        jw_str(j, world_name(w, e));
-        return;
-    }
-    jw_raw(j, w->qnames[e], w->qname_len[e]);
-}
-
+/* Endpoint names as JSON strings, built once: names appear in most trace
+ * lines. Called whenever endpoints are added. */
 void world_cache_names(world *w)
 {
     int total = w->n_nodes + w->n_clients;
@@ -158,6 +149,18 @@ void world_cache_names(world *w)
     }
     w->n_qnames = total;
     jw_free(&tmp);
+}
+
+/* ,"id":N,"from":"a","to":"b" of a message line: laid out by hand because
+ * every message writes two or three of these lines. */
+static void trace_route(world *w, jw *j, const struct envelope *env)
+{
+    JW_APPEND(j, ",\"id\":");
+    jw_append_int(j, (int64_t)env->id);
+    JW_APPEND(j, ",\"from\":");
+    jw_append(j, w->qnames[env->from], w->qname_len[env->from]);
+    JW_APPEND(j, ",\"to\":");
+    jw_append(j, w->qnames[env->to], w->qname_len[env->to]);
 }
 
 static jw *tbegin(world *w, const char *ev)
@@ -543,11 +546,7 @@ static void trace_drop(world *w, const struct envelope *env, const char *reason)
     if (!w->tr)
         return;
     jw *j = tbegin(w, "drop");
-    jw_kint(j, "id", (int64_t)env->id);
-    JW_KEY(j, "from");
-    jw_name(w, j, env->from);
-    JW_KEY(j, "to");
-    jw_name(w, j, env->to);
+    trace_route(w, j, env);
     jw_kstr(j, "reason", reason);
     tend(w);
 }
@@ -565,12 +564,7 @@ void world_send_envelope(world *w, struct envelope *env)
     net_transmit(w->net, env->from, env->to, envelope_size(env), w->now, &fate);
     if (w->tr) {
         jw *j = tbegin(w, "send");
-        JW_KEY(j, "id");
-        jw_int(j, (int64_t)env->id);
-        JW_KEY(j, "from");
-        jw_name(w, j, env->from);
-        JW_KEY(j, "to");
-        jw_name(w, j, env->to);
+        trace_route(w, j, env);
         describe_envelope(w, j, env);
         tend(w);
     }
@@ -754,12 +748,7 @@ static void deliver(world *w, const struct evq_event *ev)
     w->stats.msgs_delivered++;
     if (w->tr) {
         jw *j = tbegin(w, "deliver");
-        JW_KEY(j, "id");
-        jw_int(j, (int64_t)env->id);
-        JW_KEY(j, "from");
-        jw_name(w, j, env->from);
-        JW_KEY(j, "to");
-        jw_name(w, j, env->to);
+        trace_route(w, j, env);
         if (ev->arg > 0)
             jw_kbool(j, "duplicate", 1);
         tend(w);

@@ -45,7 +45,13 @@ static inline void reserve(jw *w, size_t n)
 void jw_append(jw *w, const char *s, size_t n)
 {
     reserve(w, n);
-    memcpy(w->buf + w->len, s, n);
+    char *d = w->buf + w->len;
+    if (n <= 16) {
+        for (size_t i = 0; i < n; i++)   /* most appends are a few bytes: skip memcpy's call */
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
     w->len += n;
     w->buf[w->len] = 0;
 }
@@ -199,12 +205,20 @@ static char *digits(char *end, uint64_t v)
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    while (v >= 100) {
+    while (v > UINT32_MAX) {
         unsigned d = (unsigned)(v % 100);
         v /= 100;
         *--end = pairs[2 * d + 1];
         *--end = pairs[2 * d];
     }
+    uint32_t u = (uint32_t)v;   /* 32-bit division is much cheaper */
+    while (u >= 100) {
+        unsigned d = u % 100;
+        u /= 100;
+        *--end = pairs[2 * d + 1];
+        *--end = pairs[2 * d];
+    }
+    v = u;
     if (v >= 10) {
         *--end = pairs[2 * v + 1];
         *--end = pairs[2 * v];
@@ -214,11 +228,10 @@ static char *digits(char *end, uint64_t v)
     return end;
 }
 
-void jw_int(jw *w, int64_t v)
+void jw_append_int(jw *w, int64_t v)
 {
     char tmp[24];
     char *end = tmp + sizeof tmp;
-    begin_value(w);
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     char *p = digits(end, mag);
     if (v < 0)
@@ -229,6 +242,12 @@ void jw_int(jw *w, int64_t v)
         w->buf[w->len + i] = p[i];
     w->len += n;
     w->buf[w->len] = 0;
+}
+
+void jw_int(jw *w, int64_t v)
+{
+    begin_value(w);
+    jw_append_int(w, v);
 }
 
 void jw_uint(jw *w, uint64_t v)

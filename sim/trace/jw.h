@@ -50,7 +50,10 @@ void jw_knum(jw *w, const char *key, double v);
 void jw_kbool(jw *w, const char *key, int v);
 void jw_kstr(jw *w, const char *key, const char *s);
 
-/* Append raw bytes (no comma handling). */
+/* Append raw bytes / a decimal integer, with no comma handling: for hot
+ * paths that lay out a fixed shape by hand. */
 void jw_append(jw *w, const char *s, size_t n);
+void jw_append_int(jw *w, int64_t v);
+#define JW_APPEND(w, lit) jw_append((w), lit, sizeof(lit) - 1)
 
 #endif

@@ -86,10 +86,15 @@ jw *trace_begin(trace *t, sim_time at, const char *ev)
     jw_restart(w);
     jw_obj(w);
     if (at >= 0) {
-        JW_KEY(w, "t");
-        jw_int(w, at);
+        /* the hottest few bytes of the trace, laid out by hand */
+        JW_APPEND(w, "\"t\":");
+        jw_append_int(w, at);
+        JW_APPEND(w, ",\"ev\":");
+        w->need_comma[w->depth] = 1;
+        w->after_key = 1;
+    } else {
+        JW_KEY(w, "ev");
     }
-    JW_KEY(w, "ev");
     jw_str(w, ev);
     return w;
 }
