@@ -30,8 +30,11 @@ static const char run_help[] =
     "  --budget N         Lua instruction budget for the script (default 2e8)\n"
     "  --memory MIB       Lua memory limit in MiB (default 256)\n"
     "\n"
+    "With --trace - the trace goes to standard output and the summary to\n"
+    "standard error, so standard output stays valid JSON Lines.\n"
+    "\n"
     "exit codes: 0 every expectation held, 1 an expectation failed, 2 usage,\n"
-    "4 scenario error, 5 file error (see sim --help).\n";
+    "4 scenario error, 5 file error, 70 internal error (see sim --help).\n";
 
 const struct cli_command cli_run = {
     "run", "run a scenario: sim run SCENARIO [--seed N] [--trace FILE] [--param K=V]...",
@@ -127,51 +130,51 @@ static void show_progress(void *ud, sim_time now, uint64_t events)
     progress_shown = true;
 }
 
-static void print_count(const char *label, uint64_t n)
+static void print_count(FILE *out, const char *label, uint64_t n)
 {
-    printf("%s %" PRIu64, label, n);
+    fprintf(out, "%s %" PRIu64, label, n);
 }
 
-static void print_summary(const struct run_request *rq, const struct lsim_result *res,
+static void print_summary(FILE *out, const struct run_request *rq, const struct lsim_result *res,
                           const char *trace_path, trace *tr)
 {
     const struct world_stats *s = &res->stats;
-    printf("scenario    %s", rq->scenario);
+    fprintf(out, "scenario    %s", rq->scenario);
     if (res->model[0])
-        printf(" (model %s, %d nodes, %d clients)", res->model, res->nodes, res->clients);
-    printf("\nseed        %" PRIu64 "\n", rq->seed);
-    printf("simulated   %.3f s of virtual time, %" PRIu64 " events\n",
+        fprintf(out, " (model %s, %d nodes, %d clients)", res->model, res->nodes, res->clients);
+    fprintf(out, "\nseed        %" PRIu64 "\n", rq->seed);
+    fprintf(out, "simulated   %.3f s of virtual time, %" PRIu64 " events\n",
            (double)res->end_time / 1e9, s->events);
-    printf("messages    %" PRIu64 " sent, %" PRIu64 " delivered, %" PRIu64 " dropped",
+    fprintf(out, "messages    %" PRIu64 " sent, %" PRIu64 " delivered, %" PRIu64 " dropped",
            s->msgs_sent, s->msgs_delivered, s->msgs_dropped);
     if (s->msgs_duplicated)
-        printf(", %" PRIu64 " duplicated", s->msgs_duplicated);
-    printf("\n");
-    printf("operations  %" PRIu64 " invoked: %" PRIu64 " ok, %" PRIu64 " fail, %" PRIu64
+        fprintf(out, ", %" PRIu64 " duplicated", s->msgs_duplicated);
+    fprintf(out, "\n");
+    fprintf(out, "operations  %" PRIu64 " invoked: %" PRIu64 " ok, %" PRIu64 " fail, %" PRIu64
            " info (timed out: outcome unknown)",
            s->ops_invoked, s->ops_ok, s->ops_fail, s->ops_info);
     if (s->ops_shed)
-        print_count(", shed", s->ops_shed);
-    printf("\n");
+        print_count(out, ", shed", s->ops_shed);
+    fprintf(out, "\n");
     if (s->crashes || s->invariant_violations) {
-        printf("faults      %" PRIu64 " crashes", s->crashes);
+        fprintf(out, "faults      %" PRIu64 " crashes", s->crashes);
         if (s->invariant_violations)
-            printf(", %" PRIu64 " protocol invariant violations", s->invariant_violations);
-        printf("\n");
+            fprintf(out, ", %" PRIu64 " protocol invariant violations", s->invariant_violations);
+        fprintf(out, "\n");
     }
     for (int i = 0; i < res->n_expect; i++)
-        printf("expect      %-24s %s  %s\n", res->expect[i].name,
+        fprintf(out, "expect      %-24s %s  %s\n", res->expect[i].name,
                res->expect[i].held ? "held  " : "FAILED", res->expect[i].detail);
     if (tr) {
         double mb = (double)trace_bytes(tr) / 1e6;
-        printf("trace       %s (%" PRIu64 " lines, %.2f MB)\n", trace_path, trace_lines(tr), mb);
+        fprintf(out, "trace       %s (%" PRIu64 " lines, %.2f MB)\n", trace_path, trace_lines(tr), mb);
         if (strcmp(trace_path, "-") != 0)
-            printf("replay      sim replay %s\n", trace_path);
+            fprintf(out, "replay      sim replay %s\n", trace_path);
     }
-    printf("rerun       sim run %s --seed %" PRIu64, rq->scenario, rq->seed);
+    fprintf(out, "rerun       sim run %s --seed %" PRIu64, rq->scenario, rq->seed);
     for (int i = 0; i < rq->n_params; i++)
-        printf(" --param %s=%s", rq->params[i].name, rq->params[i].value);
-    printf("\n");
+        fprintf(out, " --param %s=%s", rq->params[i].name, rq->params[i].value);
+    fprintf(out, "\n");
 }
 
 int cmd_run(int argc, char **argv)
@@ -303,7 +306,8 @@ int cmd_run(int argc, char **argv)
     if (rc != SIM_EXIT_OK && rc != SIM_EXIT_FAILED) {
         fprintf(stderr, "%s\n", res.error);
     } else if (!rq.quiet) {
-        print_summary(&rq, &res, trace_path, tr);
+        print_summary(trace_path && strcmp(trace_path, "-") == 0 ? stderr : stdout,
+                      &rq, &res, trace_path, tr);
     } else if (rc == SIM_EXIT_FAILED) {
         for (int i = 0; i < res.n_expect; i++)
             if (!res.expect[i].held)

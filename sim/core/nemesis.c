@@ -213,7 +213,7 @@ void nemesis_event(world *w, const struct evq_event *ev)
         n->down--;
         break;
     case STEP_CLOCK_BACK:
-        nemesis_trace(w, "clock");
+        nemesis_trace(w, "clock_reset");
         world_skew(w, node, 0, 0);
         n->faulty[node] = false;
         break;
