@@ -38,6 +38,7 @@ int cmd_list(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 extern const struct cli_command cli_run, cli_replay, cli_list, cli_bench;
+extern const struct cli_command cli_check;   /* sim/check/cmd_check.c */
 
 /* ---- running a scenario (cmd_run.c), shared with replay ---- */
 

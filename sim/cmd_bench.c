@@ -2,6 +2,7 @@
  * reads it). Figures are ratios measured in the same run, because the
  * machines are shared and absolute rates are noisy. */
 #include "cli.h"
+#include "check/cmd_check.h"
 #include "core/alloc.h"
 #include "core/evq.h"
 #include "core/exitcodes.h"
@@ -27,10 +28,11 @@ static const char bench_help[] =
     "the ceiling. Then the same run with tracing on, to a file in /tmp. Prints\n"
     "events per second, the loop/ceiling ratio (target >= 0.5), trace bytes\n"
     "per event and the slowdown with tracing on (target <= 3x). Each figure is\n"
-    "the best of R repetitions (default 3).\n";
+    "the best of R repetitions (default 3).\n"
+    "\n" BENCH_CHECK_HELP;
 
 const struct cli_command cli_bench = {
-    "bench", "benchmarks: sim bench kernel [--nodes N] [--events N]",
+    "bench", "benchmarks: sim bench kernel [--nodes N] [--events N], sim bench check",
     bench_help, cmd_bench,
 };
 
@@ -198,6 +200,8 @@ int cmd_bench(int argc, char **argv)
     }
     if (strcmp(argv[1], "kernel") == 0)
         return bench_kernel(argc, argv);
-    cli_error("bench: no benchmark \"%s\" (there is: kernel)", argv[1]);
+    if (strcmp(argv[1], "check") == 0)
+        return bench_check(argc - 1, argv + 1);
+    cli_error("bench: no benchmark \"%s\" (there is: kernel, check)", argv[1]);
     return SIM_EXIT_USAGE;
 }
