@@ -1,0 +1,411 @@
+/* The checker table, results, and the trace facts every checker may read. */
+#include "checker.h"
+#include "alloc.h"
+#include "trace.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- results ----------------------------------------------------------------- */
+
+void check_result_init(struct check_result *r)
+{
+    memset(r, 0, sizeof *r);
+    jw_init(&r->evidence);
+    r->verdict = CHECK_UNKNOWN;
+}
+
+void check_result_free(struct check_result *r)
+{
+    jw_free(&r->evidence);
+    sim_free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
+void check_text(struct check_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    SIM_GROW(r->text, r->text_cap, r->text_len + (size_t)n + 2);
+    va_start(ap, fmt);
+    vsnprintf(r->text + r->text_len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    r->text_len += (size_t)n;
+    r->text[r->text_len++] = '\n';
+    r->text[r->text_len] = 0;
+}
+
+const char *check_verdict_name(enum check_verdict v)
+{
+    switch (v) {
+    case CHECK_HOLDS: return "holds";
+    case CHECK_VIOLATED: return "violated";
+    case CHECK_UNKNOWN: return "unknown";
+    case CHECK_SKIPPED: return "skipped";
+    }
+    return "?";
+}
+
+const struct checker *checker_find(const char *name)
+{
+    for (int i = 0; checkers[i]; i++)
+        if (strcmp(checkers[i]->name, name) == 0)
+            return checkers[i];
+    return NULL;
+}
+
+/* ---- trace facts ---------------------------------------------------------- */
+
+int trace_facts_find(const struct trace_facts *f, const char *name)
+{
+    for (int i = 0; i < f->n_names; i++)
+        if (strcmp(f->names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static int add_name(struct trace_facts *f, const char *name)
+{
+    int i = trace_facts_find(f, name);
+    if (i >= 0)
+        return i;
+    f->names = sim_xrealloc(f->names, (size_t)(f->n_names + 1) * sizeof *f->names);
+    f->names[f->n_names] = sim_xstrdup(name);
+    return f->n_names++;
+}
+
+static struct net_window *open_window(struct trace_facts *f, int64_t t, const char *kind, size_t *cap)
+{
+    SIM_GROW(f->windows, *cap, f->n_windows + 1);
+    struct net_window *nw = &f->windows[f->n_windows++];
+    nw->start = t;
+    nw->end = INT64_MAX;
+    nw->kind = kind;
+    /* room for every name seen so far and some clients to come */
+    nw->side_of = sim_xmalloc((size_t)(f->n_names + 1) * sizeof *nw->side_of);
+    for (int i = 0; i <= f->n_names; i++)
+        nw->side_of[i] = -1;
+    return nw;
+}
+
+static void close_windows(struct trace_facts *f, int64_t t)
+{
+    for (size_t i = 0; i < f->n_windows; i++)
+        if (f->windows[i].end == INT64_MAX) {
+            f->windows[i].end = t;
+            if (t > f->last_fault_end)
+                f->last_fault_end = t;
+        }
+}
+
+static void open_down(struct trace_facts *f, int node, int64_t t, bool paused, size_t *cap)
+{
+    SIM_GROW(f->down, *cap, f->n_down + 1);
+    f->down[f->n_down++] = (struct node_window){ node, t, INT64_MAX, paused };
+}
+
+static void close_down(struct trace_facts *f, int node, int64_t t, bool paused)
+{
+    for (size_t i = f->n_down; i-- > 0;)
+        if (f->down[i].node == node && f->down[i].paused == paused && f->down[i].end == INT64_MAX) {
+            f->down[i].end = t;
+            if (t > f->last_fault_end)
+                f->last_fault_end = t;
+            return;
+        }
+}
+
+static const char *str_field(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int64_t int_field(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* The event type of a trace line without parsing it: the value after "ev":" */
+static bool line_ev(const char *line, char *ev, size_t n)
+{
+    const char *p = strstr(line, "\"ev\":\"");
+    if (!p)
+        return false;
+    p += 6;
+    size_t i = 0;
+    while (p[i] && p[i] != '"' && i + 1 < n) {
+        ev[i] = p[i];
+        i++;
+    }
+    ev[i] = 0;
+    return true;
+}
+
+static bool wanted(const char *ev)
+{
+    static const char *const kinds[] = {
+        "cluster", "workload", "partition", "isolate", "cut", "bridge", "heal", "crash",
+        "restart", "pause", "resume", "state", "invariant", "end", "send", "deliver", NULL,
+    };
+    for (int i = 0; kinds[i]; i++)
+        if (strcmp(ev, kinds[i]) == 0)
+            return true;
+    return false;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Facts lines that mention endpoints by name: make sure windows opened before
+ * a client appeared still have room for it (side -1). */
+static void grow_windows(struct trace_facts *f, int old_names)
+{
+    if (f->n_names <= old_names)
+        return;
+    for (size_t i = 0; i < f->n_windows; i++) {
+        f->windows[i].side_of = sim_xrealloc(f->windows[i].side_of,
+                                             (size_t)(f->n_names + 1) * sizeof(int));
+        for (int k = old_names + 1; k <= f->n_names; k++)
+            f->windows[i].side_of[k] = -1;
+    }
+}
+
+static void set_side(struct net_window *nw, const struct trace_facts *f, const char *name, int side)
+{
+    int i = trace_facts_find(f, name);
+    if (i >= 0)
+        nw->side_of[i] = side;
+}
+
+static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, size_t *wcap,
+                       size_t *dcap, int64_t **send_t, size_t *send_cap, size_t *delay_cap)
+{
+    int64_t t = int_field(o, "t");
+    int old_names = f->n_names;
+    if (strcmp(ev, "cluster") == 0) {
+        const char *model = str_field(o, "model");
+        const char *cap = str_field(o, "cap_class");
+        sim_free(f->model);
+        f->model = model ? sim_xstrdup(model) : NULL;
+        f->cap_class = cap ? sim_xstrdup(cap) : NULL;
+        cJSON_Delete(f->params);
+        f->params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(o, "params"), 1);
+        const cJSON *n;
+        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(o, "nodes"))
+            if (cJSON_IsString(n))
+                add_name(f, n->valuestring);
+        f->n_nodes = f->n_names;
+    } else if (strcmp(ev, "workload") == 0) {
+        const cJSON *n;
+        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(o, "clients"))
+            if (cJSON_IsString(n))
+                add_name(f, n->valuestring);
+        grow_windows(f, old_names);
+    } else if (strcmp(ev, "partition") == 0) {
+        close_windows(f, t);
+        struct net_window *nw = open_window(f, t, "partition", wcap);
+        int g = 0;
+        const cJSON *group, *n;
+        cJSON_ArrayForEach(group, cJSON_GetObjectItemCaseSensitive(o, "groups")) {
+            cJSON_ArrayForEach(n, group)
+                if (cJSON_IsString(n))
+                    set_side(nw, f, n->valuestring, g);
+            g++;
+        }
+    } else if (strcmp(ev, "isolate") == 0) {
+        struct net_window *nw = open_window(f, t, "isolate", wcap);
+        for (int i = 0; i < f->n_nodes; i++)
+            nw->side_of[i] = 0;
+        set_side(nw, f, str_field(o, "node") ? str_field(o, "node") : "", 1);
+    } else if (strcmp(ev, "cut") == 0) {
+        struct net_window *nw = open_window(f, t, "cut", wcap);
+        set_side(nw, f, str_field(o, "from") ? str_field(o, "from") : "", 0);
+        set_side(nw, f, str_field(o, "to") ? str_field(o, "to") : "", 1);
+    } else if (strcmp(ev, "bridge") == 0) {
+        struct net_window *nw = open_window(f, t, "bridge", wcap);
+        const cJSON *n;
+        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(o, "a"))
+            if (cJSON_IsString(n))
+                set_side(nw, f, n->valuestring, 0);
+        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(o, "b"))
+            if (cJSON_IsString(n))
+                set_side(nw, f, n->valuestring, 1);
+    } else if (strcmp(ev, "heal") == 0) {
+        close_windows(f, t);
+    } else if (strcmp(ev, "crash") == 0 || strcmp(ev, "pause") == 0) {
+        int node = trace_facts_find(f, str_field(o, "node") ? str_field(o, "node") : "");
+        bool already = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "already_down")) ||
+                       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "down"));
+        if (node >= 0 && !already)
+            open_down(f, node, t, ev[0] == 'p', dcap);
+    } else if (strcmp(ev, "restart") == 0 || strcmp(ev, "resume") == 0) {
+        int node = trace_facts_find(f, str_field(o, "node") ? str_field(o, "node") : "");
+        if (node >= 0)
+            close_down(f, node, t, ev[1] == 'e' && ev[2] == 's' && ev[3] == 'u');
+    } else if (strcmp(ev, "state") == 0) {
+        int node = trace_facts_find(f, str_field(o, "node") ? str_field(o, "node") : "");
+        if (node >= 0 && node < f->n_nodes) {
+            bool up = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "up"));
+            f->final_up[node] = up;
+            cJSON_Delete(f->final_state[node]);
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+            f->final_state[node] = up && st ? cJSON_Duplicate(st, 1) : NULL;
+        }
+    } else if (strcmp(ev, "invariant") == 0) {
+        size_t n = f->n_invariant + 1;
+        f->invariant_t = sim_xrealloc(f->invariant_t, n * sizeof *f->invariant_t);
+        f->invariant_why = sim_xrealloc(f->invariant_why, n * sizeof *f->invariant_why);
+        f->invariant_t[f->n_invariant] = t;
+        const char *why = str_field(o, "why");
+        f->invariant_why[f->n_invariant] = sim_xstrdup(why ? why : "");
+        f->n_invariant++;
+    } else if (strcmp(ev, "end") == 0) {
+        f->complete = true;
+        f->end_time = t;
+    } else if (strcmp(ev, "send") == 0 || strcmp(ev, "deliver") == 0) {
+        int from = trace_facts_find(f, str_field(o, "from") ? str_field(o, "from") : "");
+        int to = trace_facts_find(f, str_field(o, "to") ? str_field(o, "to") : "");
+        int64_t id = int_field(o, "id");
+        if (from < 0 || to < 0 || from >= f->n_nodes || to >= f->n_nodes || id <= 0)
+            return;
+        if (ev[0] == 's') {
+            SIM_GROW(*send_t, *send_cap, (size_t)id + 1);
+            (*send_t)[id] = t;
+        } else if ((size_t)id < *send_cap && f->n_node_delays < 1000000) {
+            SIM_GROW(f->node_delays, *delay_cap, f->n_node_delays + 1);
+            f->node_delays[f->n_node_delays++] = t - (*send_t)[id];
+        }
+    }
+    if (f->n_nodes > 0 && !f->final_up) {
+        f->final_up = sim_xcalloc((size_t)f->n_nodes, sizeof *f->final_up);
+        f->final_state = sim_xcalloc((size_t)f->n_nodes, sizeof *f->final_state);
+    }
+}
+
+int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    FILE *fp = fopen(path, "r");
+    struct stat st;
+    if (!fp || fstat(fileno(fp), &st) < 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot read %s: %s", path, fp ? strerror(EISDIR) : strerror(errno));
+        if (fp)
+            fclose(fp);
+        return HIST_EIO;
+    }
+    char *line = NULL;
+    size_t cap = 0, wcap = 0, dcap = 0, send_cap = 0, delay_cap = 0;
+    int64_t *send_t = NULL;
+    int complete;
+    long n;
+    long lineno = 0;
+    int rc = 0;
+    while ((n = trace_getline(fp, &line, &cap, &complete)) >= 0) {
+        lineno++;
+        char ev[32];
+        if (!complete)
+            break;   /* a killed run's last line: the history reader warns about it */
+        if (!line_ev(line, ev, sizeof ev) || !wanted(ev))
+            continue;
+        cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
+        if (!o) {
+            snprintf(err, errlen, "%s:%ld: not a JSON object", path, lineno);
+            rc = HIST_EFORMAT;
+            break;
+        }
+        if (out->n_nodes == 0 && strcmp(ev, "cluster") != 0 && strcmp(ev, "send") != 0 &&
+            strcmp(ev, "deliver") != 0) {
+            /* facts before the cluster line name no node we know: ignore */
+        }
+        facts_line(out, ev, o, &wcap, &dcap, &send_t, &send_cap, &delay_cap);
+        if (!out->complete || strcmp(ev, "end") != 0)
+            out->end_time = int_field(o, "t") > out->end_time ? int_field(o, "t") : out->end_time;
+        cJSON_Delete(o);
+    }
+    fclose(fp);
+    sim_free(line);
+    sim_free(send_t);
+    if (rc) {
+        trace_facts_free(out);
+        return rc;
+    }
+    if (out->node_delays)
+        qsort(out->node_delays, out->n_node_delays, sizeof *out->node_delays, cmp_i64);
+    return 0;
+}
+
+void trace_facts_free(struct trace_facts *f)
+{
+    sim_free(f->model);
+    sim_free(f->cap_class);
+    cJSON_Delete(f->params);
+    for (size_t i = 0; i < f->n_windows; i++)
+        sim_free(f->windows[i].side_of);
+    sim_free(f->windows);
+    sim_free(f->down);
+    for (int i = 0; i < f->n_nodes; i++)
+        if (f->final_state)
+            cJSON_Delete(f->final_state[i]);
+    sim_free(f->final_state);
+    sim_free(f->final_up);
+    for (int i = 0; i < f->n_names; i++)
+        sim_free(f->names[i]);
+    sim_free(f->names);
+    for (size_t i = 0; i < f->n_invariant; i++)
+        sim_free(f->invariant_why[i]);
+    sim_free(f->invariant_why);
+    sim_free(f->invariant_t);
+    sim_free(f->node_delays);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- the invariants checker: what the models' check callbacks said -------- */
+
+static int run_invariants(const struct check_input *in, struct check_result *out)
+{
+    const struct trace_facts *f = in->facts;
+    jw *j = &out->evidence;
+    jw_obj(j);
+    jw_key(j, "violations");
+    jw_arr(j);
+    for (size_t i = 0; i < f->n_invariant && i < 20; i++) {
+        jw_obj(j);
+        jw_kint(j, "t", f->invariant_t[i]);
+        jw_kstr(j, "why", f->invariant_why[i]);
+        jw_obj_end(j);
+        check_text(out, "  at %.3f ms: %s", (double)f->invariant_t[i] / 1e6, f->invariant_why[i]);
+    }
+    jw_arr_end(j);
+    jw_kint(j, "count", (int64_t)f->n_invariant);
+    jw_obj_end(j);
+    if (f->n_invariant == 0) {
+        out->verdict = CHECK_HOLDS;
+        snprintf(out->reason, sizeof out->reason, "the %s model's protocol invariants held after every event",
+                 f->model ? f->model : "cluster's");
+    } else {
+        out->verdict = CHECK_VIOLATED;
+        snprintf(out->reason, sizeof out->reason, "%zu protocol invariant violation%s; the first at %.3f ms: %s",
+                 f->n_invariant, f->n_invariant == 1 ? "" : "s", (double)f->invariant_t[0] / 1e6,
+                 f->invariant_why[0]);
+    }
+    return 0;
+}
+
+const struct checker invariants_checker = {
+    "invariants", "the model's own protocol invariants, checked by the simulator after every event",
+    true, run_invariants,
+};

@@ -1,0 +1,120 @@
+/* check: the checkers and what they share.
+ *
+ * Every checker reads a history (sim/check/history.h) and, for our own
+ * traces, the facts the trace holds besides operations (struct trace_facts:
+ * the cluster, partitions and heals, crashes, final replica states, protocol
+ * invariant lines). It returns a verdict, one sentence a student can read,
+ * and evidence (JSON for --json, text lines for people). Checkers never see
+ * the live simulation and never include a model header: what a model wants
+ * checked reaches them through the trace.
+ *
+ * Adding a checker: write sim/check/NAME.c with a `const struct checker
+ * NAME_checker`, add it to the table in checker.c and to meson.build. */
+#ifndef SIM_CHECKER_H
+#define SIM_CHECKER_H
+
+#include "history.h"
+#include "jw.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+
+enum check_verdict {
+    CHECK_HOLDS,
+    CHECK_VIOLATED,
+    CHECK_UNKNOWN,   /* ran out of budget, or the history cannot tell */
+    CHECK_SKIPPED,   /* does not apply (e.g. needs a sim trace, got a Jepsen log) */
+};
+
+/* ---- what a sim trace says besides the operations ---------------------- */
+
+/* A time window during which the network was split (from a partition,
+ * isolate, cut or bridge line to the next heal). */
+struct net_window {
+    int64_t start;              /* ns */
+    int64_t end;                /* ns; INT64_MAX if never healed */
+    const char *kind;           /* "partition", "isolate", "cut", "bridge" */
+    /* side_of[e] for every node and client name in trace_facts.names:
+     * the group number, or -1 when the endpoint was not cut off from anybody */
+    int *side_of;
+};
+
+struct node_window {           /* a node down (crashed) or paused */
+    int node;                   /* index into names */
+    int64_t start, end;         /* end INT64_MAX if still so at the end */
+    bool paused;                /* false: crashed */
+};
+
+struct trace_facts {
+    char *model;                /* from the cluster line */
+    char *cap_class;            /* what the model declares, or NULL */
+    struct cJSON *params;       /* the cluster line's params object (owned) */
+    int n_nodes;                /* nodes are names[0 .. n_nodes-1] */
+    int n_names;                /* nodes then clients */
+    char **names;
+    struct net_window *windows;
+    size_t n_windows;
+    struct node_window *down;
+    size_t n_down;
+    int64_t last_fault_end;     /* ns: when the last partition healed / node came back */
+    int64_t end_time;           /* ns: the end line's (or last line's) time */
+    struct cJSON **final_state; /* per node: the "state" line's object, NULL if down or absent */
+    bool *final_up;             /* per node */
+    size_t n_invariant;         /* protocol invariant lines */
+    int64_t *invariant_t;
+    char **invariant_why;
+    /* one-way delivery delays between nodes (ns, sorted), for the round trip */
+    int64_t *node_delays;
+    size_t n_node_delays;
+    bool complete;              /* the trace has its end line */
+};
+
+/* Read the facts of the trace at path. 0, or a HIST_E* code with one line
+ * in err. Free with trace_facts_free. */
+int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_t errlen);
+void trace_facts_free(struct trace_facts *f);
+/* Index of a name in facts->names, or -1. */
+int trace_facts_find(const struct trace_facts *f, const char *name);
+
+/* ---- checkers -------------------------------------------------------------- */
+
+struct check_input {
+    const hist *h;
+    const struct trace_facts *facts;   /* NULL for Jepsen and Porcupine files */
+    uint64_t budget;                   /* search steps for the searching checkers; 0 = default */
+    int64_t quiet_period;              /* ns of calm after the last fault before
+                                        * convergence is required; 0 = default */
+};
+
+struct check_result {
+    enum check_verdict verdict;
+    char reason[1024];         /* one sentence, always set */
+    jw evidence;               /* a JSON object (the checker opens and closes it) */
+    char *text;                /* evidence for people: lines, each ending "\n"; may be NULL */
+    size_t text_len, text_cap;
+    uint64_t steps;            /* search steps used, for the searching checkers */
+};
+
+struct checker {
+    const char *name;          /* "linearizable", "read_your_writes", ... */
+    const char *summary;       /* one line for sim check --help */
+    bool needs_trace;          /* skipped on Jepsen and Porcupine files */
+    /* Fill out (already initialised with check_result_init). Return 0, or
+     * HIST_ENOMEM. */
+    int (*run)(const struct check_input *in, struct check_result *out);
+};
+
+/* Every checker, NULL-terminated, in the order sim check prints them. */
+extern const struct checker *const checkers[];
+const struct checker *checker_find(const char *name);
+
+void check_result_init(struct check_result *r);
+void check_result_free(struct check_result *r);
+/* Append a printf-formatted line of evidence text (a newline is added). */
+void check_text(struct check_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *check_verdict_name(enum check_verdict v);   /* holds, violated, unknown, skipped */
+
+#endif
