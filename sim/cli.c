@@ -75,11 +75,19 @@ bool cli_is_tty(int fd)
     return isatty(fd) != 0;
 }
 
+void cli_print_help(const struct cli_command *cmd)
+{
+    if (cmd->print_help)
+        cmd->print_help();
+    else
+        fputs(cmd->help, stdout);
+}
+
 bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(cmd->help, stdout);
+            cli_print_help(cmd);
             return true;
         }
     return false;

@@ -11,6 +11,9 @@ struct cli_command {
     const char *synopsis;     /* one line for `sim --help` */
     const char *help;         /* the whole text of `sim help NAME` */
     int (*main)(int argc, char **argv);
+    /* optional: print the help on stdout instead of `help`, for a text
+     * that is partly generated (sim check lists the checker table) */
+    void (*print_help)(void);
 };
 
 /* The subcommands, NULL-terminated (cli.c). */
@@ -28,6 +31,9 @@ int cli_sha256_file(const char *path, char hex[65], char *err, size_t errlen);
 
 /* True when the stream is a terminal (for progress output). */
 bool cli_is_tty(int fd);
+
+/* Print a command's help on stdout. */
+void cli_print_help(const struct cli_command *cmd);
 
 /* If argv has --help or -h, print the command's help and return true. */
 bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv);

@@ -33,7 +33,7 @@ static const char bench_help[] =
 
 const struct cli_command cli_bench = {
     "bench", "benchmarks: sim bench kernel [--nodes N] [--events N], sim bench check",
-    bench_help, cmd_bench,
+    bench_help, cmd_bench, NULL,
 };
 
 static double seconds(void)

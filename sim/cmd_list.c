@@ -19,7 +19,7 @@ static const char list_help[] =
 
 const struct cli_command cli_list = {
     "list", "list models, their parameters and defaults, and the scenarios",
-    list_help, cmd_list,
+    list_help, cmd_list, NULL,
 };
 
 static const char *type_name(const struct model_param *p)

@@ -28,7 +28,7 @@ static const char replay_help[] =
 
 const struct cli_command cli_replay = {
     "replay", "run a trace again from its header and compare: sim replay TRACE",
-    replay_help, cmd_replay,
+    replay_help, cmd_replay, NULL,
 };
 
 static uint64_t json_u64(const cJSON *obj, const char *key)

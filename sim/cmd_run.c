@@ -1,9 +1,13 @@
 /* sim run: run one scenario with one seed, write its trace, print a summary. */
 #include "cli.h"
+#include "check/checker.h"
+#include "check/history.h"
 #include "core/exitcodes.h"
 #include "core/alloc.h"
 #include "trace/trace.h"
 #include "sim_version.h"
+
+#include <cjson/cJSON.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -33,15 +37,34 @@ static const char run_help[] =
     "With --trace - the trace goes to standard output and the summary to\n"
     "standard error, so standard output stays valid JSON Lines.\n"
     "\n"
+    "Expectations naming a checker (expect{ linearizable = false }, pacelc = ...)\n"
+    "are decided after the run by that checker on the trace, as sim check would;\n"
+    "with --no-trace or --trace - the run is repeated into a temporary trace for\n"
+    "them (the same seed gives the same run). Their verdicts are in the summary,\n"
+    "not in the trace.\n"
+    "\n"
     "exit codes: 0 every expectation held, 1 an expectation failed, 2 usage,\n"
     "4 scenario error, 5 file error, 70 internal error (see sim --help).\n";
 
 const struct cli_command cli_run = {
     "run", "run a scenario: sim run SCENARIO [--seed N] [--trace FILE] [--param K=V]...",
-    run_help, cmd_run,
+    run_help, cmd_run, NULL,
 };
 
 /* ---- the header and the run ------------------------------------------------ */
+
+/* The names of the registered checkers, for expect{}; NULL-terminated. */
+static const char *const *checker_names(void)
+{
+    static const char *names[65];
+    if (!names[0]) {
+        int n = 0;
+        for (int i = 0; checkers[i] && n < 64; i++)
+            names[n++] = checkers[i]->name;
+        names[n] = NULL;
+    }
+    return names;
+}
 
 int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_result *res)
 {
@@ -88,6 +111,7 @@ int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_res
         .max_events = rq->max_events,
         .quiet = rq->quiet,
         .progress = rq->progress,
+        .checkers = checker_names(),
     };
     lsim_run(&opt, res);
     if (tr && res->exit_code != SIM_EXIT_OK && res->exit_code != SIM_EXIT_FAILED) {
@@ -97,6 +121,130 @@ int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_res
         trace_end(tr);
     }
     return res->exit_code;
+}
+
+/* ---- expectations decided by checkers ------------------------------------------- */
+
+/* The label the cap checker reports in its evidence ("PA/EL", "P?/EL"), or
+ * "" when it reports none. */
+static void cap_label(const struct check_result *r, char *out, size_t n)
+{
+    out[0] = '\0';
+    cJSON *ev = r->evidence.len ? cJSON_ParseWithLength(r->evidence.buf, r->evidence.len) : NULL;
+    const cJSON *label = cJSON_GetObjectItemCaseSensitive(ev, "label");
+    if (cJSON_IsString(label))
+        snprintf(out, n, "%s", label->valuestring);
+    cJSON_Delete(ev);
+}
+
+/* Fill held and detail of every expectation of res that checker c decides,
+ * from its result r. */
+static void decide(struct lsim_result *res, const struct checker *c, const struct check_result *r)
+{
+    const char *verdict = check_verdict_name(r->verdict);
+    for (int i = 0; i < res->n_expect; i++) {
+        struct lsim_expect *e = &res->expect[i];
+        if (!e->checker || strcmp(e->checker_name, c->name) != 0)
+            continue;
+        if (e->want_label[0]) {
+            char label[32];
+            cap_label(r, label, sizeof label);
+            e->held = strcmp(label, e->want_label) == 0;
+            if (e->held)
+                snprintf(e->detail, sizeof e->detail, "%s, as expected: %s", label, r->reason);
+            else
+                snprintf(e->detail, sizeof e->detail, "%s, expected %s: %s",
+                         label[0] ? label : "no label", e->want_label, r->reason);
+        } else {
+            enum check_verdict want = e->want ? CHECK_HOLDS : CHECK_VIOLATED;
+            e->held = r->verdict == want;
+            snprintf(e->detail, sizeof e->detail, "%s, %s: %s", verdict,
+                     e->held ? "as expected"
+                     : e->want ? "expected to hold" : "expected a violation",
+                     r->reason);
+        }
+    }
+}
+
+/* Run the checkers that res's checker expectations name on the trace at
+ * path, each once, and decide those expectations. 0, or an exit code with
+ * one line in err. */
+static int check_expectations(struct lsim_result *res, const char *path, char *err, size_t errlen)
+{
+    hist *h = NULL;
+    struct trace_facts facts;
+    int rc = hist_read_file(HIST_FORMAT_TRACE, path, &h, err, errlen);
+    if (rc == 0) {
+        rc = trace_facts_read(path, &facts, err, errlen);
+        if (rc) {
+            hist_free(h);
+            h = NULL;
+        }
+    }
+    if (rc)
+        return rc == HIST_ENOMEM ? SIM_EXIT_INTERNAL : rc == HIST_EIO ? SIM_EXIT_IO : SIM_EXIT_BAD_TRACE;
+    struct check_input in = { .h = h, .facts = &facts };
+    int code = 0;
+    for (int i = 0; checkers[i] && code == 0; i++) {
+        bool wanted = false;
+        for (int k = 0; k < res->n_expect; k++)
+            wanted |= res->expect[k].checker && strcmp(res->expect[k].checker_name, checkers[i]->name) == 0;
+        if (!wanted)
+            continue;
+        struct check_result r;
+        check_result_init(&r);
+        if (checkers[i]->run(&in, &r) != 0) {
+            snprintf(err, errlen, "%s checker: out of memory", checkers[i]->name);
+            code = SIM_EXIT_INTERNAL;
+        } else
+            decide(res, checkers[i], &r);
+        check_result_free(&r);
+    }
+    trace_facts_free(&facts);
+    hist_free(h);
+    return code;
+}
+
+/* A trace of this run that the checkers can read: the trace file itself when
+ * it is a regular file, else the run again, quietly, into a temporary file
+ * (the same request gives the same run). 0, or an exit code with err. */
+static int decide_expectations(const struct run_request *rq, struct lsim_result *res,
+                               const char *trace_path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (trace_path && strcmp(trace_path, "-") != 0 && stat(trace_path, &st) == 0 &&
+        S_ISREG(st.st_mode))
+        return check_expectations(res, trace_path, err, errlen);
+
+    const char *dir = getenv("TMPDIR");
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%.480s/sim-expect-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary trace for the checkers in %.480s: %s",
+                 dir && *dir ? dir : "/tmp", strerror(errno));
+        return SIM_EXIT_IO;
+    }
+    trace *tr = trace_open_fd(fd);
+    struct run_request again = *rq;
+    again.quiet = true;
+    again.progress = NULL;
+    static struct lsim_result second;
+    int rc = run_scenario(&again, tr, &second);
+    int code = 0;
+    if (trace_close(tr) < 0) {
+        snprintf(err, errlen, "cannot write the temporary trace %s: %s", tmp, strerror(errno));
+        code = SIM_EXIT_IO;
+    } else if (rc != res->exit_code || second.end_time != res->end_time ||
+               memcmp(&second.stats, &res->stats, sizeof res->stats) != 0) {
+        snprintf(err, errlen, "internal error: the run repeated for the checkers went differently "
+                 "(exit %d, not %d): please report this scenario and seed", rc, res->exit_code);
+        code = SIM_EXIT_INTERNAL;
+    } else
+        code = check_expectations(res, tmp, err, errlen);
+    close(fd);
+    unlink(tmp);
+    return code;
 }
 
 /* ---- option parsing ---------------------------------------------------------- */
@@ -303,6 +451,19 @@ int cmd_run(int argc, char **argv)
         rc = SIM_EXIT_IO;
         goto out;
     }
+    if ((rc == SIM_EXIT_OK || rc == SIM_EXIT_FAILED) && res.n_checker_expect > 0) {
+        char err[1024];
+        int crc = decide_expectations(&rq, &res, tr ? trace_path : NULL, err, sizeof err);
+        if (crc) {
+            cli_error("%s", err);
+            trace_close(tr);
+            rc = crc;
+            goto out;
+        }
+        for (int i = 0; i < res.n_expect; i++)
+            if (res.expect[i].checker && !res.expect[i].held)
+                rc = res.exit_code = SIM_EXIT_FAILED;
+    }
     if (rc != SIM_EXIT_OK && rc != SIM_EXIT_FAILED) {
         fprintf(stderr, "%s\n", res.error);
     } else if (!rq.quiet) {
@@ -310,7 +471,10 @@ int cmd_run(int argc, char **argv)
                       &rq, &res, trace_path, tr);
     } else if (rc == SIM_EXIT_FAILED) {
         for (int i = 0; i < res.n_expect; i++)
-            if (!res.expect[i].held)
+            if (!res.expect[i].held && res.expect[i].checker)
+                fprintf(stderr, "expectation failed: %s (%s): %s\n", res.expect[i].name,
+                        res.expect[i].where, res.expect[i].detail);
+            else if (!res.expect[i].held)
                 fprintf(stderr, "expectation failed: %s: %s\n", res.expect[i].name, res.expect[i].detail);
     }
     if (trace_close(tr) < 0) {

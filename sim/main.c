@@ -25,10 +25,10 @@ static void usage(FILE *out)
             "  --version      the version of sim\n"
             "\n"
             "exit codes:\n"
-            "  0   ran, and every expectation held (replay: identical)\n"
-            "  1   an expectation failed (replay: the traces differ)\n"
+            "  0   ran, and every expectation held (replay: identical; check: all hold)\n"
+            "  1   an expectation failed (replay: the traces differ; check: a violation)\n"
             "  2   usage error on the command line\n"
-            "  3   a checker could not decide within its budget\n"
+            "  3   a checker could not decide within its budget (and none found a violation)\n"
             "  4   the scenario is wrong: Lua error, bad argument, budget or memory exceeded\n"
             "  5   a file could not be read or written\n"
             "  6   an input trace is corrupt or not a sim trace\n"
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
             cli_error("no command \"%s\" (try sim --help)", argv[2]);
             return SIM_EXIT_USAGE;
         }
-        fputs(c->help, stdout);
+        cli_print_help(c);
         return SIM_EXIT_OK;
     }
     const struct cli_command *c = cli_find(cmd);

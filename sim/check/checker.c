@@ -191,6 +191,34 @@ static void set_side(struct net_window *nw, const struct trace_facts *f, const c
         nw->side_of[i] = side;
 }
 
+/* A request's first attempt names the node the client chose; an ok reply
+ * names the node that served it. */
+static void note_client_message(struct trace_facts *f, const cJSON *o, int from, int to)
+{
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "msg");
+    const char *type = str_field(msg, "type");
+    int64_t op = int_field(msg, "op");
+    if (!type || op <= 0 || op > 100000000)
+        return;
+    if ((size_t)op >= f->n_op_ids) {
+        size_t n = f->n_op_ids ? f->n_op_ids : 64;
+        while (n <= (size_t)op)
+            n *= 2;
+        f->op_target = sim_xrealloc(f->op_target, n * sizeof *f->op_target);
+        f->op_server = sim_xrealloc(f->op_server, n * sizeof *f->op_server);
+        for (size_t i = f->n_op_ids; i < n; i++)
+            f->op_target[i] = f->op_server[i] = -1;
+        f->n_op_ids = n;
+    }
+    if (strcmp(type, "request") == 0 && int_field(msg, "attempt") == 1 && to < f->n_nodes)
+        f->op_target[op] = to;
+    else if (strcmp(type, "reply") == 0 && from < f->n_nodes) {
+        const char *status = str_field(msg, "status");
+        if (status && strcmp(status, "ok") == 0)
+            f->op_server[op] = from;
+    }
+}
+
 static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, size_t *wcap,
                        size_t *dcap, int64_t **send_t, size_t *send_cap, size_t *delay_cap)
 {
@@ -280,14 +308,23 @@ static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, si
         int from = trace_facts_find(f, str_field(o, "from") ? str_field(o, "from") : "");
         int to = trace_facts_find(f, str_field(o, "to") ? str_field(o, "to") : "");
         int64_t id = int_field(o, "id");
-        if (from < 0 || to < 0 || from >= f->n_nodes || to >= f->n_nodes || id <= 0)
+        if (from < 0 || to < 0 || id <= 0)
             return;
+        bool node_link = from < f->n_nodes && to < f->n_nodes;
         if (ev[0] == 's') {
             SIM_GROW(*send_t, *send_cap, (size_t)id + 1);
             (*send_t)[id] = t;
-        } else if ((size_t)id < *send_cap && f->n_node_delays < 1000000) {
-            SIM_GROW(f->node_delays, *delay_cap, f->n_node_delays + 1);
-            f->node_delays[f->n_node_delays++] = t - (*send_t)[id];
+            if (!node_link)
+                note_client_message(f, o, from, to);
+        } else if ((size_t)id < *send_cap) {
+            int64_t d = t - (*send_t)[id];
+            if (node_link && f->n_node_delays < 1000000) {
+                SIM_GROW(f->node_delays, delay_cap[0], f->n_node_delays + 1);
+                f->node_delays[f->n_node_delays++] = d;
+            } else if (!node_link && f->n_client_delays < 1000000) {
+                SIM_GROW(f->client_delays, delay_cap[1], f->n_client_delays + 1);
+                f->client_delays[f->n_client_delays++] = d;
+            }
         }
     }
     if (f->n_nodes > 0 && !f->final_up) {
@@ -308,7 +345,7 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
         return HIST_EIO;
     }
     char *line = NULL;
-    size_t cap = 0, wcap = 0, dcap = 0, send_cap = 0, delay_cap = 0;
+    size_t cap = 0, wcap = 0, dcap = 0, send_cap = 0, delay_cap[2] = { 0, 0 };
     int64_t *send_t = NULL;
     int complete;
     long n;
@@ -331,7 +368,7 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
             strcmp(ev, "deliver") != 0) {
             /* facts before the cluster line name no node we know: ignore */
         }
-        facts_line(out, ev, o, &wcap, &dcap, &send_t, &send_cap, &delay_cap);
+        facts_line(out, ev, o, &wcap, &dcap, &send_t, &send_cap, delay_cap);
         if (!out->complete || strcmp(ev, "end") != 0)
             out->end_time = int_field(o, "t") > out->end_time ? int_field(o, "t") : out->end_time;
         cJSON_Delete(o);
@@ -345,6 +382,8 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
     }
     if (out->node_delays)
         qsort(out->node_delays, out->n_node_delays, sizeof *out->node_delays, cmp_i64);
+    if (out->client_delays)
+        qsort(out->client_delays, out->n_client_delays, sizeof *out->client_delays, cmp_i64);
     return 0;
 }
 
@@ -370,6 +409,9 @@ void trace_facts_free(struct trace_facts *f)
     sim_free(f->invariant_why);
     sim_free(f->invariant_t);
     sim_free(f->node_delays);
+    sim_free(f->client_delays);
+    sim_free(f->op_target);
+    sim_free(f->op_server);
     memset(f, 0, sizeof *f);
 }
 
@@ -387,7 +429,7 @@ static int run_invariants(const struct check_input *in, struct check_result *out
         jw_kint(j, "t", f->invariant_t[i]);
         jw_kstr(j, "why", f->invariant_why[i]);
         jw_obj_end(j);
-        check_text(out, "  at %.3f ms: %s", (double)f->invariant_t[i] / 1e6, f->invariant_why[i]);
+        check_text(out, "at %.3f ms: %s", (double)f->invariant_t[i] / 1e6, f->invariant_why[i]);
     }
     jw_arr_end(j);
     jw_kint(j, "count", (int64_t)f->n_invariant);

@@ -9,7 +9,8 @@
  * checked reaches them through the trace.
  *
  * Adding a checker: write sim/check/NAME.c with a `const struct checker
- * NAME_checker`, add it to the table in checker.c and to meson.build. */
+ * NAME_checker`, add it to the table in registry.c and to check_src in
+ * meson.build (docs/checkers.md says more). */
 #ifndef SIM_CHECKER_H
 #define SIM_CHECKER_H
 
@@ -66,9 +67,17 @@ struct trace_facts {
     size_t n_invariant;         /* protocol invariant lines */
     int64_t *invariant_t;
     char **invariant_why;
-    /* one-way delivery delays between nodes (ns, sorted), for the round trip */
+    /* one-way delivery delays (ns, sorted), for the round trips: between
+     * nodes, and between clients and nodes (either way) */
     int64_t *node_delays;
     size_t n_node_delays;
+    int64_t *client_delays;
+    size_t n_client_delays;
+    /* per client operation id (index = the trace's op id): the node its first
+     * attempt went to, and the node whose ok reply decided it; -1 = none */
+    int *op_target;
+    int *op_server;
+    size_t n_op_ids;
     bool complete;              /* the trace has its end line */
 };
 
@@ -87,6 +96,8 @@ struct check_input {
     uint64_t budget;                   /* search steps for the searching checkers; 0 = default */
     int64_t quiet_period;              /* ns of calm after the last fault before
                                         * convergence is required; 0 = default */
+    bool no_evidence;                  /* verdicts only: skip searches that exist
+                                        * only to find evidence (sim check --no-evidence) */
 };
 
 struct check_result {
@@ -113,7 +124,9 @@ const struct checker *checker_find(const char *name);
 
 void check_result_init(struct check_result *r);
 void check_result_free(struct check_result *r);
-/* Append a printf-formatted line of evidence text (a newline is added). */
+/* Append a printf-formatted line of evidence text (a newline is added).
+ * Write lines without a leading indent: sim check prints them indented by
+ * two under the checker's name. */
 void check_text(struct check_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *check_verdict_name(enum check_verdict v);   /* holds, violated, unknown, skipped */
 

@@ -1,6 +1,8 @@
-/* sim check: run the checkers on a history; sim bench check: time them. */
+/* sim check: run the checkers on a history; sim bench check: time the
+ * linearizability search. */
 #include "cmd_check.h"
 
+#include "check/checker.h"
 #include "check/histgen.h"
 #include "check/history.h"
 #include "check/linearizable.h"
@@ -19,122 +21,82 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char check_help[] =
-    "usage: sim check TRACE [--only linearizable] [--json] [--budget N]\n"
-    "       sim check --format jepsen FILE [--json] [--budget N]\n"
-    "       sim check --format porcupine-kv FILE [--json] [--budget N]\n"
+/* ==== help ================================================================ */
+
+static const char check_help_head[] =
+    "usage: sim check TRACE [--only NAME,...] [--json] [--budget N] [--no-evidence]\n"
+    "       sim check --format jepsen FILE [options]\n"
+    "       sim check --format porcupine-kv FILE [options]\n"
     "\n"
-    "Reads the client operations of a history and says, per checker, whether a\n"
-    "consistency guarantee held: one line per checker (name, holds / violated /\n"
-    "unknown, one sentence why), then the evidence.\n"
+    "Reads a history and says, per checker, whether a consistency guarantee held:\n"
+    "one line per checker (name, holds / violated / unknown / skipped, one sentence\n"
+    "why), a line about the history, then each checker's evidence.\n"
+    "\n";
+
+static const char check_help_tail[] =
     "\n"
-    "checkers:\n"
-    "  linearizable     each operation took effect at one instant between its\n"
-    "                   invocation and its completion, one key at a time\n"
-    "                   (Wing-Gong/Lowe search; see docs/checkers.md)\n"
+    "Checkers marked * need a sim trace (partitions, crashes, final states): on\n"
+    "Jepsen and Porcupine files they are skipped. See docs/checkers.md.\n"
     "\n"
     "options:\n"
     "  --format FORMAT  what FILE is: trace (a sim trace, the default), jepsen\n"
     "                   (a Jepsen etcd log: one register, read/write/cas) or\n"
     "                   porcupine-kv (Porcupine's get/put/append logs)\n"
-    "  --only NAME      run only this checker (linearizable)\n"
+    "  --only A,B,...   run only these checkers (names as listed above)\n"
     "  --json           print one JSON document instead of text\n"
-    "  --budget N       at most N search steps for the verdict (default 10000000);\n"
-    "                   finding the evidence may take as many again. A search\n"
-    "                   out of budget gives \"unknown\", never a guess\n"
-    "  --no-evidence    verdicts only, no evidence search\n"
+    "  --budget N       at most N search steps for a searching checker's verdict\n"
+    "                   (default 10000000); finding the evidence may take as many\n"
+    "                   again. A search out of budget gives \"unknown\", never a guess\n"
+    "  --no-evidence    verdicts only: no search for evidence\n"
     "  --help, -h       this text\n"
     "\n"
-    "exit codes: 0 every checker holds, 1 a checker found a violation, 3 a checker\n"
-    "ran out of budget (and none found a violation), 2 usage, 5 the file cannot be\n"
-    "read, 6 the history is malformed (the message gives FILE:LINE).\n";
+    "exit codes: 0 every checker holds (or was skipped), 1 a checker found a\n"
+    "violation, 3 a checker could not decide (and none found a violation), 2 usage,\n"
+    "5 the file cannot be read, 6 the history is malformed (the message gives\n"
+    "FILE:LINE).\n";
+
+/* The checker table as help text: name, then the summary wrapped at 79
+ * columns under a 20-column indent. */
+static void print_check_help(void)
+{
+    fputs(check_help_head, stdout);
+    printf("checkers:\n");
+    for (int i = 0; checkers[i]; i++) {
+        const struct checker *c = checkers[i];
+        int col = printf("  %s%s", c->name, c->needs_trace ? " *" : "");
+        const char *s = c->summary ? c->summary : "";
+        bool first = true;
+        while (*s) {
+            while (*s == ' ')
+                s++;
+            size_t word = strcspn(s, " ");
+            if (word == 0)
+                break;
+            if (first && col >= 19) {
+                printf("\n%19s", "");
+                col = 19;
+            } else if (first) {
+                col += printf("%*s", 19 - col, "");
+            } else if (col + 1 + (int)word > 79) {
+                printf("\n%19s", "");
+                col = 19;
+            } else
+                col += printf(" ");
+            col += printf("%.*s", (int)word, s);
+            s += word;
+            first = false;
+        }
+        printf("\n");
+    }
+    fputs(check_help_tail, stdout);
+}
 
 const struct cli_command cli_check = {
-    "check", "check a trace or history: sim check TRACE [--json] [--format F]",
-    check_help, cmd_check,
+    "check", "check a history: sim check TRACE [--only A,B] [--json] [--format F]",
+    check_help_head, cmd_check, print_check_help,
 };
 
-/* ==== printing an operation =============================================== */
-
-static void fmt_interval(const hist *h, const struct hist_op *op, char *buf, size_t n)
-{
-    char a[48], b[48];
-    lin_format_time(h, op->invoke_t, a, sizeof a);
-    if (op->open)
-        snprintf(buf, n, "%s, never completed", a);
-    else
-        snprintf(buf, n, "%s to %s", a, lin_format_time(h, op->complete_t, b, sizeof b));
-}
-
-static const char *outcome(const struct hist_op *op)
-{
-    if (op->open)
-        return "open";
-    if (op->type == HIST_FAIL)
-        return op->constrains ? "fail (saw another value)" : "fail";   /* Jepsen's failed cas */
-    return hist_type_name((enum hist_type)op->type);
-}
-
-static bool in_list(const long *list, size_t n, long v)
-{
-    for (size_t i = 0; i < n; i++)
-        if (list[i] == v)
-            return true;
-    return false;
-}
-
-/* The window and the operations the reason names, by invocation. */
-static void print_op_table(const hist *h, const struct lin_result *r)
-{
-    long *rows = sim_xmalloc((r->n_window + r->n_cited + 1) * sizeof *rows);
-    size_t n = 0;
-    for (size_t i = 0; i < r->n_window; i++)
-        rows[n++] = r->window[i];
-    for (size_t i = 0; i < r->n_cited; i++)
-        if (!in_list(rows, n, r->cited[i]))
-            rows[n++] = r->cited[i];
-    for (size_t i = 1; i < n; i++)   /* history order is invocation order */
-        for (size_t j = i; j > 0 && rows[j - 1] > rows[j]; j--) {
-            long t = rows[j];
-            rows[j] = rows[j - 1];
-            rows[j - 1] = t;
-        }
-    size_t w_who = 7, w_what = 9, w_out = 7, w_when = 20;
-    char who[64], what[320], buf[128];
-    for (size_t i = 0; i < n; i++) {
-        const struct hist_op *op = hist_op(h, (size_t)rows[i]);
-        size_t a = strlen(hist_process_label(h, op->process, who, sizeof who));
-        lin_describe_op(h, op, what, sizeof what);
-        size_t b = strlen(what) - a - 1, c = strlen(outcome(op));
-        fmt_interval(h, op, buf, sizeof buf);
-        w_who = a > w_who ? a : w_who;
-        w_what = b > w_what ? b : w_what;
-        w_out = c > w_out ? c : w_out;
-        w_when = strlen(buf) > w_when ? strlen(buf) : w_when;
-    }
-    printf("      %6s  %-*s  %-*s  %-*s  %-*s  %s\n", "op", (int)w_who, "process", (int)w_what,
-           "operation", (int)w_out, "outcome", (int)w_when, "invoked to completed", "lines");
-    for (size_t i = 0; i < n; i++) {
-        const struct hist_op *op = hist_op(h, (size_t)rows[i]);
-        hist_process_label(h, op->process, who, sizeof who);
-        lin_describe_op(h, op, what, sizeof what);
-        const char *mark = rows[i] == r->failed_op                  ? ">"
-                           : in_list(r->cited, r->n_cited, rows[i]) ? "*"
-                                                                    : " ";
-        fmt_interval(h, op, buf, sizeof buf);
-        char lines[64];
-        if (op->complete_line)
-            snprintf(lines, sizeof lines, "%" PRId32 "-%" PRId32, op->invoke_line, op->complete_line);
-        else
-            snprintf(lines, sizeof lines, "%" PRId32 "-", op->invoke_line);
-        printf("    %s %6" PRId64 "  %-*s  %-*s  %-*s  %-*s  %s%s\n", mark, op->id, (int)w_who, who,
-               (int)w_what, what + strlen(who) + 1, (int)w_out, outcome(op), (int)w_when, buf, lines,
-               in_list(r->window, r->n_window, rows[i]) ? "" : "  (before the window)");
-    }
-    sim_free(rows);
-}
-
-/* ==== text output ========================================================= */
+/* ==== the history and the trace, in one line each ========================= */
 
 static void count_types(const hist *h, size_t *ok, size_t *fail, size_t *info, size_t *open)
 {
@@ -152,128 +114,120 @@ static void count_types(const hist *h, size_t *ok, size_t *fail, size_t *info, s
     }
 }
 
-static void print_text(const char *path, enum hist_format format, const hist *h,
-                       const struct lin_result *r, uint64_t budget)
+struct fault_counts {
+    size_t network, crashes, pauses;
+};
+
+static struct fault_counts count_faults(const struct trace_facts *f)
 {
-    printf("%-14s %-9s %s\n", "linearizable", lin_verdict_name(r->verdict), r->reason);
+    struct fault_counts c = { f->n_windows, 0, 0 };
+    for (size_t i = 0; i < f->n_down; i++) {
+        if (f->down[i].paused)
+            c.pauses++;
+        else
+            c.crashes++;
+    }
+    return c;
+}
+
+static const char *plural_s(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* ==== one run of the table ================================================ */
+
+struct check_run {
+    const struct checker *checker;
+    struct check_result result;
+};
+
+/* Parse --only's list into selected[] (indexed like checkers[]). false, with
+ * the message printed, on an empty or unknown name. */
+static bool parse_only(const char *list, bool *selected)
+{
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; checkers[i] && n > 0; i++)
+            if (strlen(checkers[i]->name) == n && strncmp(checkers[i]->name, p, n) == 0)
+                found = i;
+        if (found < 0) {
+            char known[512];
+            size_t used = 0;
+            known[0] = '\0';
+            for (int i = 0; checkers[i] && used < sizeof known; i++)
+                used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
+                                         checkers[i]->name);
+            if (n == 0)
+                cli_error("check: --only needs checker names separated by commas, got \"%s\" "
+                          "(there is: %s)", list, known);
+            else
+                cli_error("check: unknown checker \"%.*s\" (there is: %s)", (int)n, p, known);
+            return false;
+        }
+        selected[found] = true;
+        if (p[n] == '\0')
+            return true;
+        p += n + 1;
+    }
+}
+
+static void skip(struct check_result *r, enum hist_format format)
+{
+    r->verdict = CHECK_SKIPPED;
+    snprintf(r->reason, sizeof r->reason,
+             "needs a sim trace (the cluster, faults and final states), and this is a %s history "
+             "of client operations only", hist_format_name(format));
+}
+
+/* ==== text output ========================================================= */
+
+static void print_text(const char *path, enum hist_format format, const hist *h,
+                       const struct trace_facts *facts, const struct check_run *runs, size_t n_runs)
+{
+    int w = 0;
+    for (size_t i = 0; i < n_runs; i++) {
+        int len = (int)strlen(runs[i].checker->name);
+        w = len > w ? len : w;
+    }
+    for (size_t i = 0; i < n_runs; i++)
+        printf("%-*s  %-8s  %s\n", w, runs[i].checker->name,
+               check_verdict_name(runs[i].result.verdict), runs[i].result.reason);
     size_t ok, fail, info, open;
     count_types(h, &ok, &fail, &info, &open);
     printf("\nhistory: %s (%s): %zu operations on %zu key%s: %zu ok, %zu fail, %zu info, "
            "%zu never completed\n",
            path, hist_format_name(format), hist_count(h), hist_n_keys(h),
-           hist_n_keys(h) == 1 ? "" : "s", ok, fail, info, open);
-    printf("linearizable: %" PRIu64 " search steps of a budget of %" PRIu64, r->steps, budget);
-    if (r->n_keys > 1) {
-        size_t held = 0;
-        for (size_t k = 0; k < r->n_keys; k++)
-            held += r->keys[k].checked && r->keys[k].verdict == LIN_HOLDS;
-        printf("; keys: %zu hold, %zu violated, %zu unknown, %zu not checked", held,
-               r->keys_violated, r->keys_unknown,
-               r->n_keys - held - r->keys_violated - r->keys_unknown);
+           plural_s(hist_n_keys(h)), ok, fail, info, open);
+    if (facts) {
+        struct fault_counts fc = count_faults(facts);
+        int clients = facts->n_names - facts->n_nodes;
+        printf("trace: model %s, %d node%s, %d client%s; %zu network fault%s, %zu crash%s, "
+               "%zu pause%s; %s at %.3f ms\n",
+               facts->model ? facts->model : "(none)", facts->n_nodes, plural_s((size_t)facts->n_nodes),
+               clients, plural_s((size_t)clients), fc.network, plural_s(fc.network), fc.crashes,
+               fc.crashes == 1 ? "" : "es", fc.pauses, plural_s(fc.pauses),
+               facts->complete ? "ended" : "cut short (no end line)", (double)facts->end_time / 1e6);
     }
-    printf("\n");
-    if (r->verdict != LIN_VIOLATED || !r->has_evidence)
-        return;
-    const char *key = hist_str(h, r->key);
-    char what[320], buf[128];
-    printf("\nevidence%s%s%s:\n", *key ? " on key " : "", key,
-           r->evidence_complete ? "" : " (the evidence search ran out of budget: it may not be the shortest)");
-    if (r->failed_op >= 0) {
-        const struct hist_op *x = hist_op(h, (size_t)r->failed_op);
-        fmt_interval(h, x, buf, sizeof buf);
-        char line[32] = "";
-        if (hist_clock(h) == HIST_CLOCK_NS)
-            snprintf(line, sizeof line, ", line %" PRId32, x->complete_line);
-        printf("  the first completion that cannot be explained: %s (op %" PRId64 ", %s%s)\n",
-               lin_describe_op(h, x, what, sizeof what), x->id, buf, line);
-    }
-    if (r->window_after >= 0) {
-        const struct hist_op *a = hist_op(h, (size_t)r->window_after);
-        char t[48];
-        printf("  the shortest window that cannot be linearized, whatever the value before it:\n"
-               "  the %zu operations still running after %s completed at %s\n",
-               r->n_window, lin_describe_op(h, a, what, sizeof what),
-               lin_format_time(h, a->complete_t, t, sizeof t));
-    } else
-        printf("  the shortest window that cannot be linearized: the %zu operations from the "
-               "start\n", r->n_window);
-    printf("  (> cannot be explained, * named in the reason):\n");
-    print_op_table(h, r);
-    size_t show = r->n_prefix < 8 ? r->n_prefix : 8;
-    printf("  the longest linearizable prefix (everything before that completion) has this "
-           "order, %zu operations%s:\n", r->n_prefix, show < r->n_prefix ? ", the last 8 shown" : "");
-    if (r->n_prefix == 0)
-        printf("      (nothing had to take effect yet)\n");
-    for (size_t i = r->n_prefix - show; i < r->n_prefix; i++) {
-        const struct hist_op *op = hist_op(h, (size_t)r->prefix[i]);
-        printf("      %zu. %s (op %" PRId64 ")\n", i + 1, lin_describe_op(h, op, what, sizeof what), op->id);
+    for (size_t i = 0; i < n_runs; i++) {
+        const struct check_result *r = &runs[i].result;
+        if (r->verdict == CHECK_SKIPPED || !r->text || r->text_len == 0)
+            continue;
+        printf("\n%s:\n", runs[i].checker->name);
+        for (const char *line = r->text; *line;) {
+            size_t n = strcspn(line, "\n");
+            printf("%s%.*s\n", n ? "  " : "", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
     }
 }
 
 /* ==== JSON output ========================================================= */
 
-static void json_value(jw *w, const hist *h, int64_t v)
-{
-    if (hist_model(h) == HIST_KV)
-        jw_str(w, hist_str(h, v));
-    else if (v == HIST_NIL)
-        jw_null(w);
-    else
-        jw_int(w, v);
-}
-
-static void json_op(jw *w, const hist *h, long index)
-{
-    const struct hist_op *op = hist_op(h, (size_t)index);
-    char what[320];
-    jw_obj(w);
-    jw_kint(w, "op", op->id);
-    jw_kstr(w, "process", hist_str(h, op->process));
-    jw_kstr(w, "f", hist_f_name((enum hist_f)op->f));
-    jw_kstr(w, "key", hist_str(h, op->key));
-    jw_kstr(w, "type", op->open ? "open" : hist_type_name((enum hist_type)op->type));
-    jw_key(w, "value");
-    switch ((enum hist_f)op->f) {
-    case HIST_READ:
-    case HIST_GET:
-        if (op->type == HIST_OK)
-            json_value(w, h, op->out);
-        else
-            jw_null(w);
-        break;
-    case HIST_CAS:
-        jw_arr(w);
-        json_value(w, h, op->arg);
-        json_value(w, h, op->arg2);
-        jw_arr_end(w);
-        break;
-    default:
-        json_value(w, h, op->arg);
-        break;
-    }
-    jw_kint(w, "invoke", op->invoke_t);
-    jw_key(w, "complete");
-    if (op->open)
-        jw_null(w);
-    else
-        jw_int(w, op->complete_t);
-    jw_kint(w, "invoke_line", op->invoke_line);
-    jw_kint(w, "complete_line", op->complete_line);
-    jw_kstr(w, "text", lin_describe_op(h, op, what, sizeof what));
-    jw_obj_end(w);
-}
-
-static void json_ops(jw *w, const hist *h, const char *key, const long *ops, size_t n)
-{
-    jw_key(w, key);
-    jw_arr(w);
-    for (size_t i = 0; i < n; i++)
-        json_op(w, h, ops[i]);
-    jw_arr_end(w);
-}
-
 static void print_json(const char *path, enum hist_format format, const hist *h,
-                       const struct lin_result *r, uint64_t budget)
+                       const struct trace_facts *facts, const struct check_run *runs, size_t n_runs)
 {
     jw w;
     jw_init(&w);
@@ -294,53 +248,47 @@ static void print_json(const char *path, enum hist_format format, const hist *h,
         jw_str(&w, hist_warning(h));
     else
         jw_null(&w);
-    jw_key(&w, "checkers");
-    jw_arr(&w);
-    jw_obj(&w);
-    jw_kstr(&w, "name", "linearizable");
-    jw_kstr(&w, "verdict", lin_verdict_name(r->verdict));
-    jw_kstr(&w, "reason", r->reason);
-    jw_kint(&w, "steps", (int64_t)r->steps);
-    jw_kint(&w, "evidence_steps", (int64_t)r->evidence_steps);
-    jw_kint(&w, "budget", (int64_t)budget);
-    jw_key(&w, "per_key");
-    jw_arr(&w);
-    for (size_t k = 0; k < r->n_keys; k++) {
-        const struct lin_key *lk = &r->keys[k];
+    jw_key(&w, "trace");
+    if (facts) {
+        struct fault_counts fc = count_faults(facts);
         jw_obj(&w);
-        jw_kstr(&w, "key", hist_str(h, lk->key));
-        jw_kstr(&w, "verdict", lk->checked ? lin_verdict_name(lk->verdict) : "not checked");
-        jw_kint(&w, "operations", (int64_t)lk->n_ops);
-        jw_kint(&w, "steps", (int64_t)lk->steps);
-        jw_obj_end(&w);
-    }
-    jw_arr_end(&w);
-    jw_key(&w, "evidence");
-    if (r->verdict == LIN_VIOLATED && r->has_evidence) {
-        jw_obj(&w);
-        jw_kstr(&w, "key", hist_str(h, r->key));
-        jw_kbool(&w, "complete", r->evidence_complete);
-        jw_key(&w, "failed");
-        if (r->failed_op >= 0)
-            json_op(&w, h, r->failed_op);
+        jw_key(&w, "model");
+        if (facts->model)
+            jw_str(&w, facts->model);
         else
             jw_null(&w);
-        jw_key(&w, "window_after");
-        if (r->window_after >= 0)
-            json_op(&w, h, r->window_after);
+        jw_key(&w, "cap_class");
+        if (facts->cap_class)
+            jw_str(&w, facts->cap_class);
         else
             jw_null(&w);
-        json_ops(&w, h, "window", r->window, r->n_window);
-        json_ops(&w, h, "cited", r->cited, r->n_cited);
-        jw_key(&w, "prefix");
-        jw_arr(&w);
-        for (size_t i = 0; i < r->n_prefix; i++)
-            jw_int(&w, hist_op(h, (size_t)r->prefix[i])->id);
-        jw_arr_end(&w);
+        jw_kint(&w, "nodes", facts->n_nodes);
+        jw_kint(&w, "clients", facts->n_names - facts->n_nodes);
+        jw_kint(&w, "network_faults", (int64_t)fc.network);
+        jw_kint(&w, "crashes", (int64_t)fc.crashes);
+        jw_kint(&w, "pauses", (int64_t)fc.pauses);
+        jw_kint(&w, "invariant_violations", (int64_t)facts->n_invariant);
+        jw_kint(&w, "end", facts->end_time);
+        jw_kbool(&w, "complete", facts->complete);
         jw_obj_end(&w);
     } else
         jw_null(&w);
-    jw_obj_end(&w);
+    jw_key(&w, "checkers");
+    jw_arr(&w);
+    for (size_t i = 0; i < n_runs; i++) {
+        const struct check_result *r = &runs[i].result;
+        jw_obj(&w);
+        jw_kstr(&w, "name", runs[i].checker->name);
+        jw_kstr(&w, "verdict", check_verdict_name(r->verdict));
+        jw_kstr(&w, "reason", r->reason);
+        jw_kint(&w, "steps", (int64_t)r->steps);
+        jw_key(&w, "evidence");
+        if (r->verdict != CHECK_SKIPPED && r->evidence.len > 0)
+            jw_raw(&w, r->evidence.buf, r->evidence.len);
+        else
+            jw_null(&w);
+        jw_obj_end(&w);
+    }
     jw_arr_end(&w);
     jw_obj_end(&w);
     fwrite(w.buf, 1, w.len, stdout);
@@ -355,14 +303,46 @@ static int exit_for_read_error(int rc)
     return rc == HIST_EIO ? SIM_EXIT_IO : rc == HIST_ENOMEM ? SIM_EXIT_INTERNAL : SIM_EXIT_BAD_TRACE;
 }
 
+/* Read the history; on a format error when no --format was given, say which
+ * format the file looks like. 0, or an exit code with the message printed. */
+static int read_history(const char *path, enum hist_format format, bool format_given, hist **h)
+{
+    char err[512];
+    int rc = hist_read_file(format, path, h, err, sizeof err);
+    if (rc == 0)
+        return 0;
+    enum hist_format guess;
+    char head[64] = "";
+    FILE *f = rc == HIST_EFORMAT && !format_given ? fopen(path, "rb") : NULL;
+    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    if (n && hist_guess_format("", head, n, &guess) && guess != format)
+        cli_error("%s (it looks like --format %s)", err, hist_format_name(guess));
+    else
+        cli_error("%s", err);
+    return exit_for_read_error(rc);
+}
+
 int cmd_check(int argc, char **argv)
 {
     if (cli_wants_help(&cli_check, argc, argv))
         return SIM_EXIT_OK;
+    int n_checkers = 0;
+    while (checkers[n_checkers])
+        n_checkers++;
+    bool *selected = sim_xcalloc((size_t)n_checkers + 1, sizeof *selected);
     const char *path = NULL;
     enum hist_format format = HIST_FORMAT_TRACE;
-    bool json = false, evidence = true, format_given = false;
+    bool json = false, evidence = true, format_given = false, only = false;
     uint64_t budget = LIN_DEFAULT_BUDGET;
+    int code = SIM_EXIT_USAGE;
+    hist *h = NULL;
+    struct trace_facts facts;
+    bool have_facts = false;
+    struct check_run *runs = NULL;
+    size_t n_runs = 0;
+
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0)
@@ -372,73 +352,95 @@ int cmd_check(int argc, char **argv)
         else if (strcmp(a, "--format") == 0 || strcmp(a, "--only") == 0 || strcmp(a, "--budget") == 0) {
             if (i + 1 >= argc) {
                 cli_error("check: %s needs a value (see sim check --help)", a);
-                return SIM_EXIT_USAGE;
+                goto out;
             }
             const char *v = argv[++i];
             if (strcmp(a, "--format") == 0) {
                 if (!hist_format_parse(v, &format)) {
                     cli_error("check: unknown format \"%s\" (there is: trace, jepsen, porcupine-kv)", v);
-                    return SIM_EXIT_USAGE;
+                    goto out;
                 }
                 format_given = true;
             } else if (strcmp(a, "--only") == 0) {
-                if (strcmp(v, "linearizable") != 0) {
-                    cli_error("check: unknown checker \"%s\" (there is: linearizable)", v);
-                    return SIM_EXIT_USAGE;
-                }
+                if (!parse_only(v, selected))
+                    goto out;
+                only = true;
             } else if (!cli_parse_u64(v, &budget) || budget == 0) {
                 cli_error("check: --budget needs a positive whole number, not \"%s\"", v);
-                return SIM_EXIT_USAGE;
+                goto out;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
             cli_error("check: unknown option %s (see sim check --help)", a);
-            return SIM_EXIT_USAGE;
+            goto out;
         } else if (path) {
             cli_error("check: one file at a time (got %s and %s)", path, a);
-            return SIM_EXIT_USAGE;
+            goto out;
         } else
             path = a;
     }
     if (!path) {
         cli_error("check: which file? usage: sim check TRACE (see sim check --help)");
-        return SIM_EXIT_USAGE;
+        goto out;
     }
-    char err[512];
-    hist *h = NULL;
-    int rc = hist_read_file(format, path, &h, err, sizeof err);
-    if (rc) {
-        /* a Jepsen or Porcupine file given as a trace: say what to do */
-        enum hist_format guess;
-        char head[64] = "";
-        FILE *f = rc == HIST_EFORMAT && !format_given ? fopen(path, "rb") : NULL;
-        size_t n = f ? fread(head, 1, sizeof head, f) : 0;
-        if (f)
-            fclose(f);
-        if (n && hist_guess_format("", head, n, &guess) && guess != format)
-            cli_error("%s (it looks like --format %s)", err, hist_format_name(guess));
-        else
-            cli_error("%s", err);
-        return exit_for_read_error(rc);
-    }
+    if (!only)
+        for (int i = 0; i < n_checkers; i++)
+            selected[i] = true;
+
+    code = read_history(path, format, format_given, &h);
+    if (code)
+        goto out;
     if (*hist_warning(h))
         cli_error("warning: %s", hist_warning(h));
-    struct lin_options opt = { .budget = budget, .evidence = evidence, .all_keys = true };
-    struct lin_result res;
-    if (lin_check(h, &opt, &res) != 0) {
-        cli_error("check: out of memory");
-        lin_result_free(&res);
-        hist_free(h);
-        return SIM_EXIT_INTERNAL;
+    /* Facts are read for every trace, whichever checkers run, so that a
+     * checker sees the same input with or without --only. */
+    if (format == HIST_FORMAT_TRACE) {
+        char err[512];
+        int rc = trace_facts_read(path, &facts, err, sizeof err);
+        if (rc) {
+            cli_error("%s", err);
+            code = exit_for_read_error(rc);
+            goto out;
+        }
+        have_facts = true;
+    }
+
+    struct check_input in = {
+        .h = h,
+        .facts = have_facts ? &facts : NULL,
+        .budget = budget,
+        .no_evidence = !evidence,
+    };
+    runs = sim_xcalloc((size_t)n_checkers + 1, sizeof *runs);
+    bool violated = false, unknown = false;
+    for (int i = 0; i < n_checkers; i++) {
+        if (!selected[i])
+            continue;
+        struct check_run *run = &runs[n_runs++];
+        run->checker = checkers[i];
+        check_result_init(&run->result);
+        if (checkers[i]->needs_trace && !have_facts)
+            skip(&run->result, format);
+        else if (checkers[i]->run(&in, &run->result) != 0) {
+            cli_error("check: %s: out of memory", checkers[i]->name);
+            code = SIM_EXIT_INTERNAL;
+            goto out;
+        }
+        violated |= run->result.verdict == CHECK_VIOLATED;
+        unknown |= run->result.verdict == CHECK_UNKNOWN;
     }
     if (json)
-        print_json(path, format, h, &res, budget);
+        print_json(path, format, h, in.facts, runs, n_runs);
     else
-        print_text(path, format, h, &res, budget);
-    int code = res.verdict == LIN_HOLDS ? SIM_EXIT_OK
-               : res.verdict == LIN_VIOLATED ? SIM_EXIT_FAILED
-                                             : SIM_EXIT_UNKNOWN;
-    lin_result_free(&res);
+        print_text(path, format, h, in.facts, runs, n_runs);
+    code = violated ? SIM_EXIT_FAILED : unknown ? SIM_EXIT_UNKNOWN : SIM_EXIT_OK;
+out:
+    for (size_t i = 0; i < n_runs; i++)
+        check_result_free(&runs[i].result);
+    sim_free(runs);
+    if (have_facts)
+        trace_facts_free(&facts);
     hist_free(h);
+    sim_free(selected);
     return code;
 }
 

@@ -2,9 +2,15 @@
  * checker is one line here (and its file in meson.build). */
 #include "checker.h"
 
+extern const struct checker linearizable_checker;
 extern const struct checker invariants_checker;
+extern const struct checker cap_checker;
+extern const struct checker sequential_checker, staleness_checker, no_lost_writes_checker, converges_checker;
 
 const struct checker *const checkers[] = {
+    &linearizable_checker,
     &invariants_checker,
+    &cap_checker,
+    &sequential_checker, &staleness_checker, &no_lost_writes_checker, &converges_checker,
     NULL,
 };

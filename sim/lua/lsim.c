@@ -1700,8 +1700,9 @@ struct expect_kind {
 #define STAT_TIME ((size_t)-1)
 static expect_fn expect_stat;
 
-/* Every name stats() returns and expect{} accepts. A new kind of
- * expectation (a checker verdict, say) is one more line here. */
+/* Every name stats() returns and expect{} accepts as a count. expect{}
+ * also accepts the names of checkers (lsim_options.checkers), whose
+ * verdicts are decided after the run. */
 #define EXPECT_STAT(key, member) { key, expect_stat, offsetof(struct world_stats, member) }
 static const struct expect_kind expect_kinds[] = {
     EXPECT_STAT("events", events),
@@ -1799,6 +1800,61 @@ static void expect_stat(lua_State *L, struct lsim *s, const struct expect_kind *
         snprintf(out->detail, sizeof out->detail, "%s = %" PRIu64 ", expected at most %s", k->name, v, hi_s);
 }
 
+/* ---- expectations decided by checkers after the run ---- */
+
+static bool is_checker(const struct lsim *s, const char *name)
+{
+    for (int i = 0; s->opt->checkers && s->opt->checkers[i]; i++)
+        if (strcmp(s->opt->checkers[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The checker that decides expectation `name`, or NULL: a checker's own
+ * name, or pacelc, which the cap checker decides. */
+static const char *checker_for(const struct lsim *s, const char *name)
+{
+    if (strcmp(name, "pacelc") == 0)
+        return is_checker(s, "cap") ? "cap" : NULL;
+    return is_checker(s, name) ? name : NULL;
+}
+
+/* "PA/EL", "PC/EC", ...: what a PACELC label looks like. */
+static bool pacelc_label(const char *v)
+{
+    return strlen(v) == 5 && v[0] == 'P' && (v[1] == 'A' || v[1] == 'C') && v[2] == '/' &&
+           v[3] == 'E' && (v[4] == 'L' || v[4] == 'C');
+}
+
+/* Record a checker expectation (value at vidx) for the caller to decide. */
+static void expect_checker(lua_State *L, struct lsim *s, const char *name, const char *checker,
+                           int vidx, struct lsim_expect *out)
+{
+    char g[48];
+    snprintf(out->checker_name, sizeof out->checker_name, "%s", checker);
+    out->checker = true;
+    if (strcmp(name, "pacelc") == 0) {
+        if (lua_type(L, vidx) != LUA_TSTRING || !pacelc_label(lua_tostring(L, vidx)))
+            fail(L, "expect: pacelc must be a label like \"PA/EL\" (PA or PC, then EL or EC), got %s",
+                 lua_type(L, vidx) == LUA_TSTRING ? lua_tostring(L, vidx) : got(L, vidx, g, sizeof g));
+        snprintf(out->want_label, sizeof out->want_label, "%s", lua_tostring(L, vidx));
+    } else {
+        if (lua_type(L, vidx) != LUA_TBOOLEAN)
+            fail(L, "expect: %s must be true (the checker must find that it holds) or false (it "
+                 "must find a violation), got %s", name, got(L, vidx, g, sizeof g));
+        out->want = lua_toboolean(L, vidx);
+    }
+    luaL_where(L, 1);
+    size_t len;
+    const char *where = lua_tolstring(L, -1, &len);
+    while (len > 0 && (where[len - 1] == ':' || where[len - 1] == ' '))
+        len--;   /* "file:line: " -> "file:line" */
+    snprintf(out->where, sizeof out->where, "%.*s", (int)len, where);
+    lua_pop(L, 1);
+    if (s->res->n_expect >= LSIM_MAX_EXPECT)
+        fail(L, "expect: too many expectations (at most %d in a run)", LSIM_MAX_EXPECT);
+}
+
 static int l_expect(lua_State *L)
 {
     struct lsim *s = self(L);
@@ -1811,22 +1867,40 @@ static int l_expect(lua_State *L)
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, 2, i);    /* 3: the name */
         const struct expect_kind *k = NULL;
-        if (lua_type(L, 3) == LUA_TSTRING)
+        const char *checker = NULL;
+        if (lua_type(L, 3) == LUA_TSTRING) {
             for (const struct expect_kind *e = expect_kinds; e->name && !k; e++)
                 if (strcmp(e->name, lua_tostring(L, 3)) == 0)
                     k = e;
-        if (!k) {
-            char key[96], list[800];
+            if (!k)
+                checker = checker_for(s, lua_tostring(L, 3));
+        }
+        if (!k && !checker) {
+            char key[96], list[1200];
             size_t used = 0;
             key_text(L, 3, key, sizeof key);
             list[0] = '\0';
             for (const struct expect_kind *e = expect_kinds; e->name && used < sizeof list; e++)
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
                                          e == expect_kinds ? "" : ", ", e->name);
+            for (int c = 0; s->opt->checkers && s->opt->checkers[c] && used < sizeof list; c++)
+                used += (size_t)snprintf(list + used, sizeof list - used, ", %s", s->opt->checkers[c]);
+            if (is_checker(s, "cap") && used < sizeof list)
+                snprintf(list + used, sizeof list - used, ", pacelc");
             fail(L, "expect: unknown expectation %s (known: %s)", key, list);
         }
         lua_pushvalue(L, 3);
         lua_rawget(L, 1);        /* 4: the value */
+        if (checker) {
+            struct lsim_expect rec;
+            memset(&rec, 0, sizeof rec);
+            snprintf(rec.name, sizeof rec.name, "%s", lua_tostring(L, 3));
+            expect_checker(L, s, rec.name, checker, 4, &rec);
+            s->res->expect[s->res->n_expect++] = rec;
+            s->res->n_checker_expect++;
+            lua_settop(L, 2);
+            continue;
+        }
         struct lsim_expect out;
         memset(&out, 0, sizeof out);
         snprintf(out.name, sizeof out.name, "%s", k->name);

@@ -26,18 +26,34 @@ struct lsim_options {
     bool quiet;                   /* print() and log() do not echo to stderr */
     world_progress_fn progress;   /* optional: called every 2^20 events */
     void *progress_ud;
+    /* Checker names expect{} accepts (NULL-terminated; NULL = none): a
+     * boolean expectation per checker, and pacelc = "PA/EL" when "cap" is
+     * among them. lsim only records them; see struct lsim_expect. */
+    const char *const *checkers;
 };
 
 #define LSIM_MAX_EXPECT 64
 
+/* One expectation. A count (ops_ok = {min = 100}) is decided when expect{}
+ * is called, and written into the trace. A checker expectation
+ * (linearizable = false, pacelc = "PA/EL") can only be decided on the whole
+ * trace: lsim records it with `checker` set, held false and detail empty,
+ * and the caller runs the checker after the run and fills held and detail
+ * (sim run does, in cmd_run.c). It never appears in the trace. */
 struct lsim_expect {
     char name[64];
     bool held;
-    char detail[256];   /* "ops_ok = 120, expected at least 100" */
+    char detail[1280];  /* "ops_ok = 120, expected at least 100" */
+    bool checker;       /* decided after the run by the checker named below */
+    char checker_name[64];  /* name, or "cap" for pacelc */
+    bool want;          /* a checker's verdict: true = holds, false = violated */
+    char want_label[16];    /* pacelc: the label wanted, e.g. "PA/EL" */
+    char where[160];    /* "scenario.lua:12": the expect{} call */
 };
 
 struct lsim_result {
-    int exit_code;                 /* SIM_EXIT_OK, _FAILED (an expectation), _SCENARIO, _IO */
+    int exit_code;                 /* SIM_EXIT_OK, _FAILED (a count expectation; checker
+                                    * expectations are the caller's), _SCENARIO, _IO */
     char error[1024];              /* one line when exit_code is an error */
     struct world_stats stats;
     sim_time end_time;             /* virtual time when the script ended */
@@ -46,6 +62,7 @@ struct lsim_result {
     int clients;
     int n_expect;
     struct lsim_expect expect[LSIM_MAX_EXPECT];
+    int n_checker_expect;          /* of those, expectations left for checkers */
     uint64_t lua_instructions;
 };
 
