@@ -545,7 +545,7 @@ static void trace_drop(world *w, const struct envelope *env, const char *reason)
     w->stats.msgs_dropped++;
     if (!w->tr)
         return;
-    jw *j = tbegin(w, "drop");
+    jw *j = TRACE_BEGIN(w->tr, w->now, "drop");
     trace_route(w, j, env);
     jw_kstr(j, "reason", reason);
     tend(w);
@@ -563,7 +563,7 @@ void world_send_envelope(world *w, struct envelope *env)
     w->stats.msgs_sent++;
     net_transmit(w->net, env->from, env->to, envelope_size(env), w->now, &fate);
     if (w->tr) {
-        jw *j = tbegin(w, "send");
+        jw *j = TRACE_BEGIN(w->tr, w->now, "send");
         trace_route(w, j, env);
         describe_envelope(w, j, env);
         tend(w);
@@ -747,7 +747,7 @@ static void deliver(world *w, const struct evq_event *ev)
     }
     w->stats.msgs_delivered++;
     if (w->tr) {
-        jw *j = tbegin(w, "deliver");
+        jw *j = TRACE_BEGIN(w->tr, w->now, "deliver");
         trace_route(w, j, env);
         if (ev->arg > 0)
             jw_kbool(j, "duplicate", 1);
@@ -782,7 +782,7 @@ static void fire_timer(world *w, const struct evq_event *ev)
     timer_remove_at(n, pos);
     w->stats.timers++;
     if (w->tr) {
-        jw *j = tbegin(w, "timer");
+        jw *j = TRACE_BEGIN(w->tr, w->now, "timer");
         jw_kstr(j, "node", n->name);
         jw_kint(j, "timer", (int64_t)ev->arg);
         jw_kint(j, "tag", (int64_t)tag);

@@ -79,6 +79,20 @@ int trace_flush(trace *t)
     return 0;
 }
 
+jw *trace_begin_quoted(trace *t, sim_time at, const char *quoted_ev, size_t n)
+{
+    jw *w = &t->line;
+    t->line_start = w->len;
+    jw_restart(w);
+    jw_obj(w);
+    JW_APPEND(w, "\"t\":");
+    jw_append_int(w, at);
+    JW_APPEND(w, ",\"ev\":");
+    jw_append(w, quoted_ev, n);
+    w->need_comma[w->depth] = 1;   /* fields follow */
+    return w;
+}
+
 jw *trace_begin(trace *t, sim_time at, const char *ev)
 {
     jw *w = &t->line;

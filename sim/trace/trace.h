@@ -27,6 +27,10 @@ trace *trace_open_fd(int fd);
  * and return the writer, positioned inside the event object. Add fields with
  * jw_k* calls, then call trace_end. */
 jw *trace_begin(trace *t, sim_time at, const char *ev);
+/* The same with the event type given already quoted ("\"send\"", n bytes):
+ * for the hottest lines. TRACE_BEGIN(t, at, "send") writes it for you. */
+jw *trace_begin_quoted(trace *t, sim_time at, const char *quoted_ev, size_t n);
+#define TRACE_BEGIN(t, at, lit) trace_begin_quoted((t), (at), "\"" lit "\"", sizeof(lit) + 1)
 void trace_end(trace *t);
 
 /* Write everything buffered. Returns 0, or -1 once any write has failed. */

@@ -75,6 +75,30 @@ START_TEST(test_events_are_complete_json_lines)
 }
 END_TEST
 
+START_TEST(test_quoted_and_plain_begin_write_the_same_line)
+{
+    char err[256];
+    const char *path = temp_file(NULL);
+    trace *t = trace_open(path, err, sizeof err);
+    jw *w = TRACE_BEGIN(t, 5, "send");
+    jw_kint(w, "id", 1);
+    JW_KEY(w, "to");
+    jw_str(w, "n2");
+    trace_end(t);
+    w = trace_begin(t, 5, "send");
+    jw_kint(w, "id", 1);
+    jw_kstr(w, "to", "n2");
+    trace_end(t);
+    ck_assert_int_eq(trace_close(t), 0);
+    size_t len;
+    char *buf = slurp(path, &len);
+    ck_assert_str_eq(buf, "{\"t\":5,\"ev\":\"send\",\"id\":1,\"to\":\"n2\"}\n"
+                          "{\"t\":5,\"ev\":\"send\",\"id\":1,\"to\":\"n2\"}\n");
+    free(buf);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_unflushed_lines_never_reach_the_file_half_written)
 {
     char err[256];
@@ -198,6 +222,7 @@ int main(void)
     Suite *s = suite_create("trace");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_events_are_complete_json_lines);
+    tcase_add_test(tc, test_quoted_and_plain_begin_write_the_same_line);
     tcase_add_test(tc, test_unflushed_lines_never_reach_the_file_half_written);
     tcase_add_test(tc, test_header_round_trip);
     tcase_add_test(tc, test_bad_headers_are_refused_with_one_line);
