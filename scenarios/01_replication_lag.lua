@@ -63,4 +63,10 @@ expect{
     ops_fail = 0,
     ops_info = 0,
     invariant_violations = 0,
+    -- what the checkers must find (sim check TRACE shows the evidence):
+    staleness = false,          -- reads return overwritten values
+    monotonic_reads = false,    -- a client switching replicas goes back in time
+    read_your_writes = false,   -- a client reads a replica that lacks its own write
+    causal = false,
+    linearizable = false,
 }

@@ -60,4 +60,8 @@ expect{
     ops_ok = { min = 200 },
     ops_info = { min = 3 },
     invariant_violations = 0,
+    -- what the checkers must find (sim check TRACE shows the evidence):
+    linearizable = true,        -- blocked, but never wrong
+    no_lost_writes = true,
+    pacelc = "PC/EC",           -- consistency over availability, and over latency
 }

@@ -71,4 +71,8 @@ run{ until_ = s(2.5) }
 expect{
     ops_ok = { min = 300 },
     invariant_violations = 0,
+    -- what the checkers must find (sim check TRACE shows the evidence):
+    converges = false,          -- two leaders, two histories, never merged
+    linearizable = false,
+    pacelc = "PA/EL",
 }

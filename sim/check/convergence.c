@@ -129,7 +129,9 @@ static int run_convergence(const struct check_input *in, struct check_result *ou
         if (t > last_write)
             last_write = t;
     }
-    int64_t settled = f->last_fault_end + quiet;
+    /* with no fault at all, only the writes must have settled */
+    bool faults = f->n_windows > 0 || f->n_down > 0 || f->last_fault_end > 0;
+    int64_t settled = faults ? f->last_fault_end + quiet : 0;
     if (last_write + write_quiet > settled)
         settled = last_write + write_quiet;
     jw_kint(j, "quiet_period", quiet);

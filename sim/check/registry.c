@@ -4,12 +4,14 @@
 
 extern const struct checker linearizable_checker;
 extern const struct checker invariants_checker;
+extern const struct checker read_your_writes_checker, monotonic_reads_checker, monotonic_writes_checker, writes_follow_reads_checker, causal_checker;
 extern const struct checker cap_checker;
 extern const struct checker sequential_checker, staleness_checker, no_lost_writes_checker, converges_checker;
 
 const struct checker *const checkers[] = {
     &linearizable_checker,
     &invariants_checker,
+    &read_your_writes_checker, &monotonic_reads_checker, &monotonic_writes_checker, &writes_follow_reads_checker, &causal_checker,
     &cap_checker,
     &sequential_checker, &staleness_checker, &no_lost_writes_checker, &converges_checker,
     NULL,

@@ -56,7 +56,8 @@
 
 #define SEQ_MEMORY ((size_t)512 << 20)   /* visited states and strings, bytes */
 #define SEQ_ORDER_MAX 10000             /* the order found goes in the JSON up to this size */
-#define SEQ_SHRINK_SINGLE 48             /* try dropping single operations below this size */
+#define SEQ_SHRINK_DROP 2000             /* try dropping operations below this size, */
+#define SEQ_SHRINK_TESTS 20000           /* with at most this many searches */
 
 enum seq_verdict { SEQ_HOLDS, SEQ_VIOLATED, SEQ_UNKNOWN };
 
@@ -104,6 +105,10 @@ struct base {
 struct prob {
     int32_t *chain_off;       /* n_proc + 1 */
     int32_t *chain;           /* operation indices */
+    int32_t *chain_idx;       /* per operation: its place in its chain, -1 if not there */
+    int32_t *get_off, *gets;  /* key-value: per key, its gets in the chains */
+    int32_t *put_off, *put_list;  /* key-value: per key, its puts (definite or not) */
+    int32_t *opt_idx;         /* per operation: its index among the optional ones, or -1 */
     int32_t *opt, *dep;
     int32_t n_opt;
     size_t n_ops;
@@ -164,6 +169,8 @@ struct srch {
     size_t kmap_cap;
     uint64_t *str_hash, *str_pow;
     bool *str_done;
+    uint64_t **pre;           /* per history string: its prefix hashes, on first use */
+
     bool oom;
     uint64_t steps;
 };
@@ -336,6 +343,27 @@ static void base_build(struct base *b, const hist *h)
                     s->wrt = value_id(b, s->key, op->arg2);
             }
         }
+        /* Values nobody reads (no read, cas or failed cas names them) are all
+         * alike: a register holding one of them answers every operation the
+         * same way. One id per key for all of them lets the table of visited
+         * configurations merge what differs only there. */
+        bool *named = sim_xcalloc((size_t)b->n_vals + 1, sizeof *named);
+        int32_t *blank = sim_xmalloc(((size_t)b->n_keys + 1) * sizeof *blank);
+        for (int32_t k = 0; k < b->n_keys; k++)
+            blank[k] = -1;
+        for (size_t i = 0; i < b->n; i++)
+            if (b->ops[i].obs >= 0)
+                named[b->ops[i].obs] = true;
+        for (size_t i = 0; i < b->n; i++) {
+            struct sop *x = &b->ops[i];
+            if (x->wrt < 0 || named[x->wrt] || x->wrt == b->nil_of[x->key])
+                continue;
+            if (blank[x->key] < 0)
+                blank[x->key] = x->wrt;
+            x->wrt = blank[x->key];
+        }
+        sim_free(named);
+        sim_free(blank);
         /* who may write each value */
         b->wr_off = sim_xcalloc((size_t)b->n_vals + 2, sizeof *b->wr_off);
         for (size_t i = 0; i < b->n; i++)
@@ -370,9 +398,20 @@ static void base_build(struct base *b, const hist *h)
     sim_free(key_of);
 }
 
+static bool contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(hay + i, needle, m) == 0)
+            return true;
+    return false;
+}
+
 /* Close a set of operations under "what was read was written": every
  * operation that may write a value that an operation in the set needs joins
- * it (for strings, every put and append of a key some get in the set reads).
+ * it. For strings: every put whose value begins a string some get in the set
+ * returned, and every append whose text is in one. (A put or append left out
+ * is seen by no get in the set: until the next put, every later state holds
+ * its value or text, so no get of the set comes in that stretch.)
  * A valid order of the whole history, restricted to a closed set, is a valid
  * order of that set: the operations left out write nothing it reads. So a
  * closed set that cannot be ordered proves the whole history cannot. (Not
@@ -381,7 +420,6 @@ static void base_build(struct base *b, const hist *h)
 static void close_set(const struct base *b, bool *in)
 {
     int32_t *work = sim_xmalloc((b->n + 1) * sizeof *work);
-    bool *key_done = sim_xcalloc((size_t)b->n_keys + 1, sizeof *key_done);
     size_t n = 0;
     for (size_t i = 0; i < b->n; i++)
         if (in[i])
@@ -399,12 +437,19 @@ static void close_set(const struct base *b, bool *in)
                 }
             }
         } else {
-            if (s->kind != S_GET || key_done[s->key])
+            if (s->kind != S_GET)
                 continue;
-            key_done[s->key] = true;
+            const char *g = hist_str(b->h, s->obs);
+            size_t gl = hist_strlen(b->h, s->obs);
             for (int32_t j = b->kw_off[s->key]; j < b->kw_off[s->key + 1]; j++) {
                 int32_t w = b->kw_list[j];
-                if (!in[w]) {
+                if (in[w])
+                    continue;
+                const char *t = hist_str(b->h, b->ops[w].wrt);
+                size_t tl = hist_strlen(b->h, b->ops[w].wrt);
+                bool needed = b->ops[w].kind == S_PUT ? tl <= gl && memcmp(g, t, tl) == 0
+                                                      : contains(g, gl, t, tl);
+                if (needed) {
                     in[w] = true;
                     work[n++] = w;
                 }
@@ -412,7 +457,6 @@ static void close_set(const struct base *b, bool *in)
         }
     }
     sim_free(work);
-    sim_free(key_done);
 }
 
 static void prob_free(struct prob *p)
@@ -421,6 +465,12 @@ static void prob_free(struct prob *p)
     sim_free(p->chain);
     sim_free(p->opt);
     sim_free(p->dep);
+    sim_free(p->chain_idx);
+    sim_free(p->get_off);
+    sim_free(p->gets);
+    sim_free(p->put_off);
+    sim_free(p->put_list);
+    sim_free(p->opt_idx);
     memset(p, 0, sizeof *p);
 }
 
@@ -440,6 +490,15 @@ static void prob_build(const struct base *b, const bool *in, struct prob *p)
     bool *seen = sim_xcalloc(n_seen + 1, sizeof *seen);
     bool fails = false;
     int32_t *count = sim_xcalloc((size_t)b->n_proc + 1, sizeof *count);
+    p->chain_idx = sim_xmalloc((b->n + 1) * sizeof *p->chain_idx);
+    for (size_t i = 0; i < b->n; i++)
+        p->chain_idx[i] = -1;
+    p->get_off = sim_xcalloc((size_t)b->n_keys + 2, sizeof *p->get_off);
+    p->put_off = sim_xcalloc((size_t)b->n_keys + 2, sizeof *p->put_off);
+    p->put_list = sim_xmalloc((b->n + 1) * sizeof *p->put_list);
+    p->opt_idx = sim_xmalloc((b->n + 1) * sizeof *p->opt_idx);
+    for (size_t i = 0; i < b->n; i++)
+        p->opt_idx[i] = -1;
     for (size_t i = 0; i < b->n; i++) {
         if (!in[i])
             continue;
@@ -459,16 +518,46 @@ static void prob_build(const struct base *b, const bool *in, struct prob *p)
             continue;
         const struct sop *s = &b->ops[i];
         if (!s->optional) {
+            p->chain_idx[i] = count[s->proc];
             p->chain[p->chain_off[s->proc] + count[s->proc]++] = (int32_t)i;
             p->n_ops++;
+            if (!b->reg && s->kind == S_GET)
+                p->get_off[s->key + 1]++;
             continue;
         }
         bool useful = b->reg ? fails || (s->wrt >= 0 && seen[s->wrt]) : seen[s->key];
         if (!useful)
             continue;
+        p->opt_idx[i] = p->n_opt;
         p->opt[p->n_opt] = (int32_t)i;
         p->dep[p->n_opt++] = count[s->proc];
         p->n_ops++;
+    }
+    /* the puts of each key (those kept), for the look-ahead on strings */
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ops[i].kind == S_PUT && (p->chain_idx[i] >= 0 || p->opt_idx[i] >= 0))
+            p->put_off[b->ops[i].key + 1]++;
+    for (int32_t k = 0; k < b->n_keys; k++)
+        p->put_off[k + 1] += p->put_off[k];
+    {
+        int32_t *fill = sim_xmalloc(((size_t)b->n_keys + 1) * sizeof *fill);
+        memcpy(fill, p->put_off, (size_t)b->n_keys * sizeof *fill);
+        for (size_t i = 0; i < b->n; i++)
+            if (b->ops[i].kind == S_PUT && (p->chain_idx[i] >= 0 || p->opt_idx[i] >= 0))
+                p->put_list[fill[b->ops[i].key]++] = (int32_t)i;
+        sim_free(fill);
+    }
+    /* the gets of each key, for the look-ahead on strings */
+    for (int32_t k = 0; k < b->n_keys; k++)
+        p->get_off[k + 1] += p->get_off[k];
+    p->gets = sim_xmalloc(((size_t)p->get_off[b->n_keys] + 1) * sizeof *p->gets);
+    {
+        int32_t *fill = sim_xmalloc(((size_t)b->n_keys + 1) * sizeof *fill);
+        memcpy(fill, p->get_off, (size_t)b->n_keys * sizeof *fill);
+        for (size_t i = 0; i < b->n; i++)
+            if (p->chain_idx[i] >= 0 && b->ops[i].kind == S_GET)
+                p->gets[fill[b->ops[i].key]++] = (int32_t)i;
+        sim_free(fill);
     }
     sim_free(count);
     sim_free(seen);
@@ -599,6 +688,69 @@ static bool kv_equal(struct srch *S, int64_t node, int32_t str)
     return end == 0;
 }
 
+/* Is node a prefix of the string str (a history string id)? */
+static bool kv_prefix(struct srch *S, int64_t node, int32_t str)
+{
+    const hist *h = S->b->h;
+    const struct knode *k = &S->nodes[node];
+    size_t len = hist_strlen(h, str);
+    if (k->len > len)
+        return false;
+    if (!S->pre[str]) {
+        const unsigned char *c = (const unsigned char *)hist_str(h, str);
+        uint64_t *pre = sim_xmalloc((len + 1) * sizeof *pre);
+        pre[0] = 0;
+        for (size_t i = 0; i < len; i++)
+            pre[i + 1] = pre[i] * KV_BASE + c[i];
+        S->pre[str] = pre;
+    }
+    if (S->pre[str][k->len] != k->hash)
+        return false;
+    const char *s = hist_str(h, str);
+    size_t end = k->len;
+    for (int64_t n = node; n >= 0; n = S->nodes[n].parent) {
+        const struct knode *x = &S->nodes[n];
+        size_t tl = hist_strlen(h, x->text);
+        if (tl > end || memcmp(s + end - tl, hist_str(h, x->text), tl) != 0)
+            return false;
+        end -= tl;
+    }
+    return end == 0;
+}
+
+static bool str_is_prefix(const hist *h, int32_t a, int32_t b)
+{
+    size_t la = hist_strlen(h, a);
+    return la <= hist_strlen(h, b) && memcmp(hist_str(h, a), hist_str(h, b), la) == 0;
+}
+
+/* Can every get of key still to come be explained, now that the key holds
+ * node? Until the next put the string only grows, and after one it starts
+ * from that put's value: so each such get must begin with node, or with the
+ * value of a put not placed yet. */
+static bool kv_future_fits(struct srch *S, int32_t key, int64_t node, int32_t applying)
+{
+    const struct prob *p = S->p;
+    const struct base *b = S->b;
+    for (int32_t g = p->get_off[key]; g < p->get_off[key + 1]; g++) {
+        int32_t i = p->gets[g];
+        const struct sop *x = &b->ops[i];
+        if (S->pos[x->proc] > p->chain_idx[i] || kv_prefix(S, node, x->obs))
+            continue;
+        bool saved = false;
+        for (int32_t u = p->put_off[key]; u < p->put_off[key + 1] && !saved; u++) {
+            int32_t j = p->put_list[u];
+            const struct sop *y = &b->ops[j];
+            bool left = y->optional ? !(S->placed[p->opt_idx[j] / 64] >> (p->opt_idx[j] % 64) & 1)
+                                    : S->pos[y->proc] <= p->chain_idx[j];
+            saved = left && j != applying && str_is_prefix(b->h, y->wrt, x->obs);
+        }
+        if (!saved)
+            return false;
+    }
+    return true;
+}
+
 /* ==== visited configurations ============================================== */
 
 static bool memo_grow(struct srch *S)
@@ -696,6 +848,10 @@ static void srch_free(struct srch *S)
     sim_free(S->str_hash);
     sim_free(S->str_pow);
     sim_free(S->str_done);
+    if (S->pre)
+        for (size_t i = 0; i <= hist_n_strings(S->b->h); i++)
+            sim_free(S->pre[i]);
+    sim_free(S->pre);
     memset(S, 0, sizeof *S);
 }
 
@@ -782,6 +938,8 @@ static bool apply(struct srch *S, int32_t i, int32_t slot)
             S->oom = true;
             return false;
         }
+        if (nxt != cur && !kv_future_fits(S, o->key, nxt, i))
+            return false;
     }
     push_undo(S, (struct undo){ i, slot, cur });
     if (nxt != cur) {
@@ -905,6 +1063,24 @@ static bool opt_useful(struct srch *S, int32_t j)
     return false;
 }
 
+/* Symmetry: two indeterminate writes of the same value to the same key, both
+ * available, are interchangeable (swap them in any valid order: each is
+ * available where the other was, and they do the same). Only the first is
+ * tried. */
+static bool twin_first(const struct srch *S, int32_t j)
+{
+    const struct prob *p = S->p;
+    const struct sop *x = &S->b->ops[p->opt[j]];
+    if (x->kind != S_WRITE && x->kind != S_PUT)
+        return false;
+    for (int32_t k = 0; k < j; k++) {
+        const struct sop *y = &S->b->ops[p->opt[k]];
+        if (y->kind == x->kind && y->key == x->key && y->wrt == x->wrt && opt_available(S, k))
+            return true;
+    }
+    return false;
+}
+
 /* The next move to try from the current configuration: the possible move
  * invoked first after `last` (so the first orders tried follow real time,
  * which finds an order at once for most histories that have one). */
@@ -930,7 +1106,7 @@ static bool next_move(struct srch *S, int64_t last, int32_t *op, int32_t *slot)
     for (int32_t j = 0; j < p->n_opt; j++) {
         const struct sop *x = &b->ops[p->opt[j]];
         if (x->invoke_pos <= last || x->invoke_pos >= best || !opt_available(S, j) ||
-            !opt_useful(S, j))
+            twin_first(S, j) || !opt_useful(S, j))
             continue;
         best = x->invoke_pos;
         *op = p->opt[j];
@@ -1039,6 +1215,8 @@ static void srch_init(struct srch *S, const struct base *b)
         S->str_hash = sim_xcalloc(n_str + 1, sizeof *S->str_hash);
         S->str_pow = sim_xcalloc(n_str + 1, sizeof *S->str_pow);
         S->str_done = sim_xcalloc(n_str + 1, sizeof *S->str_done);
+        S->pre = sim_xcalloc(n_str + 1, sizeof *S->pre);
+
     }
 }
 
@@ -1058,6 +1236,7 @@ struct seq_run {
     const char *stage;         /* "key", "prefix", "history", "nowhere" */
     int32_t stage_key;         /* the key of a per-key violation */
     bool *bad;                 /* the violating closed set (shrunk for the evidence) */
+    bool shrunk;               /* the evidence search ran */
     bool minimal;              /* shrunk as far as it goes */
     bool evidence_complete;
     long nowhere;              /* a read of a value nobody wrote (history index), or -1 */
@@ -1216,9 +1395,10 @@ static void cut_set(const struct base *b, const int32_t *mine, const size_t *off
  *    fixed, until no cut moves (the closure adds back what the kept
  *    operations read). A closed set's verdict only gets worse as it grows,
  *    so each cut is a binary search.
- * 2. When it is small, drop single operations (latest first) while the
- *    closure of what is left still fails; writes nobody reads any more go
- *    with the reads that needed them.
+ * 2. Drop runs of operations (halves, quarters, ... single ones; latest
+ *    first) while the closure of what is left still fails; writes nobody
+ *    reads any more go with the reads that needed them. What is left is
+ *    minimal: no single operation can be dropped.
  *
  * Only sound when closing is (no failed cas that constrains); otherwise the
  * evidence is the set the verdict was found on. */
@@ -1278,17 +1458,34 @@ static void shrink(struct seq_run *R)
             core[mine[off[q] + i]] = true;
     memcpy(try, core, b->n);
     close_set(b, try);
-    if (count_set(try, b->n) <= SEQ_SHRINK_SINGLE) {
-        for (size_t i = b->n; i-- > 0;) {
-            if (!core[i])
-                continue;
-            core[i] = false;
-            memcpy(try, core, b->n);
-            close_set(b, try);
-            if (!still_fails(R, try))
-                core[i] = true;
+    if (count_set(try, b->n) <= SEQ_SHRINK_DROP) {
+        /* drop runs of operations, long runs first, then single ones */
+        int32_t *list = sim_xmalloc((b->n + 1) * sizeof *list);
+        size_t n_list = 0, tests = 0;
+        for (size_t i = 0; i < b->n; i++)
+            if (core[i])
+                list[n_list++] = (int32_t)i;
+        for (size_t run = n_list / 2 ? n_list / 2 : 1;; run /= 2) {
+            for (size_t end = n_list; end > 0 && tests < SEQ_SHRINK_TESTS;) {
+                size_t start = end >= run ? end - run : 0;
+                for (size_t i = start; i < end; i++)
+                    core[list[i]] = false;
+                memcpy(try, core, b->n);
+                close_set(b, try);
+                tests++;
+                if (still_fails(R, try)) {
+                    memmove(list + start, list + end, (n_list - end) * sizeof *list);
+                    n_list -= end - start;
+                } else
+                    for (size_t i = start; i < end; i++)
+                        core[list[i]] = true;
+                end = start;
+            }
+            if (run <= 1)
+                break;
         }
-        R->minimal = R->evidence_complete;
+        R->minimal = R->evidence_complete && tests < SEQ_SHRINK_TESTS;
+        sim_free(list);
     }
     memcpy(R->bad, core, b->n);
     close_set(b, R->bad);
@@ -1457,7 +1654,7 @@ static void reason_violated(const struct seq_run *R, char *out, size_t n)
             append(out, n, &len, g == 0 ? "" : g + 1 == n_procs ? " and " : ", ");
             append(out, n, &len, hist_process_label(h, b->proc_name[procs[g]], who, sizeof who));
         }
-        append(out, n, &len, " listed below");
+        append(out, n, &len, R->shrunk ? " listed below" : " (ask for evidence to see the fewest)");
     }
     append(out, n, &len, tail);
     if (strcmp(R->stage, "key") == 0) {
@@ -1666,7 +1863,12 @@ static int run_sequential(const struct check_input *in, struct check_result *out
     out->steps = R.steps;
     char who[64], what[320], t1[48], t2[48];
     if (v == SEQ_VIOLATED) {
-        shrink(&R);
+        if (!in->no_evidence) {
+            shrink(&R);
+            R.shrunk = true;
+        }
+        else
+            R.minimal = R.evidence_complete = false;   /* the set the verdict was found on */
         out->verdict = CHECK_VIOLATED;
         reason_violated(&R, out->reason, sizeof out->reason);
     } else if (v == SEQ_UNKNOWN) {

@@ -33,12 +33,14 @@
  *       and as unknown when it did.
  *
  * Operations: a write or cas that failed did not take effect and is left
- * out; an info (indeterminate) write or cas may have taken effect (a read
- * that returns its value proves it did), but the client never learnt so:
- * it creates no obligation for its own client's later reads. A successful
- * cas both observes its expected value and writes its new one. A read that
- * failed or never answered saw nothing. Observations are ok reads and ok
- * cas.
+ * out; an info (indeterminate) write or cas may take effect at any time
+ * after its invocation, or never (a read that returns its value proves it
+ * did), as the linearizable checker treats it: it is concurrent with its
+ * client's later operations, so it creates no obligation for them (no
+ * read-your-writes, and no place before the client's later writes). A
+ * successful cas both observes its expected value and writes its new one.
+ * A read that failed or never answered saw nothing. Observations are ok
+ * reads and ok cas.
  *
  * The guarantees, as checked (c, o: clients; k, k': keys; r, r1, r2:
  * observations; "later" means later in the same session):
@@ -51,13 +53,12 @@
  *     observation of k by c returns w2's value or that of a write not
  *     definitely older than w2. Violation: c reads nil after a value, or
  *     the value of w1 < w2 after w2's.
- *   monotonic_writes: if c wrote w1 (on k) and later w2 (on k'), then a
- *     replica that holds w2 holds w1 before it. Observed violation: a
- *     client o observed w2, and later observed k with a value older than
- *     w1 (nil, or w' < w1), or (k = k') w1 itself when w1 was not
- *     definitely older than w2 (an info write that took effect late, after
- *     c's later write). Findings that o's own monotonic reads or
- *     read-your-writes already explain on one key are left to those.
+ *   monotonic_writes: if c's write w1 (on k) completed ok and c then wrote
+ *     w2 (on k'), a replica that holds w2 holds w1 before it. Observed
+ *     violation: a client o observed w2, and later observed k with a value
+ *     older than w1 (nil, or w' < w1), and o's own monotonic reads and
+ *     read-your-writes do not already explain it on one key (with k = k',
+ *     they always do: w1 < w2 by A2, so it is monotonic reads' finding).
  *   writes_follow_reads: if c observed the value of w (on k) and later
  *     wrote w2 (on k'), then a replica that holds w2 holds w. Observed
  *     violation: a client o observed w2, and later observed k with a value
@@ -72,7 +73,7 @@
  * read_your_writes as checked here (A2), not causal consistency.
  *
  * A verdict's evidence is the first violation by the time its last read
- * completed: 2 to 6 operations. Everything runs in O(n C log n) for n
+ * completed: 2 to 7 operations. Everything runs in O(n C log n) for n
  * operations and C clients. Key-value histories (get/put/append) are
  * skipped: their values are strings built by appends, not single writes. */
 #include "checker.h"
@@ -90,6 +91,19 @@
 #define SRC_NONE (-3)    /* a value that no ok or info write wrote */
 #define SRC_AMBIG (-4)   /* a value written more than once */
 
+/* snprintf into buf (n bytes): a sentence too long is cut, never overrun
+ * (through vsnprintf, which the compiler does not second-guess). */
+static int say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int say(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
 enum sg_kind { SG_RYW, SG_MR, SG_MW, SG_WFR, SG_N };
 
 /* One violation: the operations that show it, in the order of the story. */
@@ -103,8 +117,8 @@ struct sg_find {
     long source;           /* what that read saw: a write, or SRC_INIT */
     long w1, w2, r2;       /* MW/WFR: the older and newer write, o's read of w2;
                             * MR: w2 = the newer write, r2 its read; RYW: w1 own write */
-    long local;            /* MW/WFR: the observer's first RYW/MR violation, or -1 */
-    bool same_key;         /* MW: w1 and w2 on the same key (w1 observed after w2) */
+    long local;            /* MW/WFR: the observer's RYW or MR violation nearest */
+    int local_kind;        /* to the read (SG_RYW or SG_MR), or -1 */
 };
 
 /* A sort key: lexicographic over (a, b, c, i). */
@@ -122,14 +136,11 @@ struct sg {
     long *src;             /* per op: SRC_* or the write whose value it observed */
     int64_t *known;        /* per write: position by which it had taken effect */
     long *known_by;        /* the read that showed it first, or -1 (its own ok) */
-    struct sk *wr;         /* effective writes by (client, key, index) */
+    struct sk *wr;         /* ok writes by (client, key, index) */
     size_t n_wr;
     struct sk *ob;         /* observations of writes by (client, key, index);
                             * best: the one in the run so far whose write is latest */
     size_t n_ob;
-    struct sk *same;       /* observations of writes by (observer, key, writer, index);
-                            * best: the one in the run so far whose write is latest */
-    size_t n_same;
     size_t n_obs, n_init, n_ambig, n_none;
     struct sg_find first[SG_N];        /* violations */
     struct sg_find confounded[SG_N];   /* MW/WFR seen by a client whose reads went back */
@@ -241,7 +252,6 @@ static void sg_free(struct sg *g)
     sim_free(g->known_by);
     sim_free(g->wr);
     sim_free(g->ob);
-    sim_free(g->same);
     memset(g, 0, sizeof *g);
 }
 
@@ -263,9 +273,8 @@ static int sg_facts(struct sg *g, const hist *h)
     g->known_by = sim_malloc((n + 1) * sizeof *g->known_by);
     g->wr = sim_malloc((n + 1) * sizeof *g->wr);
     g->ob = sim_malloc((n + 1) * sizeof *g->ob);
-    g->same = sim_malloc((n + 1) * sizeof *g->same);
     if (!dense_key || !dense_client || !wv || !g->key_of || !g->client_of || !g->src ||
-        !g->known || !g->known_by || !g->wr || !g->ob || !g->same)
+        !g->known || !g->known_by || !g->wr || !g->ob)
         goto fail;
     for (size_t i = 0; i <= n_str; i++)
         dense_key[i] = dense_client[i] = -1;
@@ -305,28 +314,21 @@ static int sg_facts(struct sg *g, const hist *h)
     }
     for (size_t i = 0; i < n; i++) {
         const struct hist_op *op = hist_op(h, i);
-        if (is_write(op) && g->known[i] != HIST_NEVER)
+        if (is_write(op) && op->type == HIST_OK)
             g->wr[g->n_wr++] = (struct sk){ g->client_of[i], g->key_of[i], 0, (long)i, -1 };
         if (g->src[i] >= 0) {
             g->ob[g->n_ob++] = (struct sk){ g->client_of[i], g->key_of[i], 0, (long)i, -1 };
-            g->same[g->n_same++] = (struct sk){ g->client_of[i], g->key_of[i],
-                                                g->client_of[g->src[i]], (long)i, -1 };
         }
     }
     qsort(g->wr, g->n_wr, sizeof *g->wr, cmp_sk);
     qsort(g->ob, g->n_ob, sizeof *g->ob, cmp_sk);
-    qsort(g->same, g->n_same, sizeof *g->same, cmp_sk);
     /* prefix best: the observation, in its run so far, of the latest write */
-    struct sk *runs[2] = { g->ob, g->same };
-    size_t lens[2] = { g->n_ob, g->n_same };
-    for (int r = 0; r < 2; r++)
-        for (size_t i = 0; i < lens[r]; i++) {
-            struct sk *p = &runs[r][i];
-            p->best = p->i;
-            if (i > 0 && p[-1].a == p->a && p[-1].b == p->b && p[-1].c == p->c &&
-                g->src[p[-1].best] > g->src[p->i])
-                p->best = p[-1].best;
-        }
+    for (size_t i = 0; i < g->n_ob; i++) {
+        struct sk *p = &g->ob[i];
+        p->best = p->i;
+        if (i > 0 && p[-1].a == p->a && p[-1].b == p->b && g->src[p[-1].best] > g->src[p->i])
+            p->best = p[-1].best;
+    }
     sim_free(dense_key);
     sim_free(dense_client);
     sim_free(wv);
@@ -379,7 +381,8 @@ static void walk_client(struct sg *g, struct walk *st, const long *ops, size_t n
 {
     const hist *h = g->h;
     struct sg_find mw = { 0 }, wfr = { 0 };
-    long local = -1;
+    long before = -1, after = -1;   /* local violations around the first MW/WFR finding */
+    int before_kind = -1, after_kind = -1, kind = -1;
     for (size_t j = 0; j < n_ops; j++) {
         long r = ops[j];
         const struct hist_op *op = hist_op(h, (size_t)r);
@@ -397,6 +400,7 @@ static void walk_client(struct sg *g, struct walk *st, const long *ops, size_t n
                 add_op(&f, r, "the read");
                 keep(&g->first[SG_RYW], &f);
                 is_local = true;
+                kind = SG_RYW;
             }
             long r1 = st->obs[k];
             if (r1 >= 0 && s != g->src[r1] && older(g, s, g->src[r1])) {
@@ -408,28 +412,14 @@ static void walk_client(struct sg *g, struct walk *st, const long *ops, size_t n
                 add_op(&f, r, "the later read, of the older value");
                 keep(&g->first[SG_MR], &f);
                 is_local = true;
+                kind = SG_MR;
             }
-            if (is_local && local < 0)
-                local = r;
-            if (!is_local && s >= 0) {
-                /* monotonic writes, one key: s is followed in its writer's
-                 * session by a write on k this client saw before */
-                int32_t c = g->client_of[s];
-                long p = sk_last_below(g->same, g->n_same, g->client_of[r], k, c, r);
-                if (p >= 0) {
-                    long r2 = g->same[p].best, w2 = g->src[r2];
-                    if (w2 > s) {
-                        struct sg_find f = { .found = true, .at = op->complete_pos, .read = r,
-                                             .source = s, .w1 = s, .w2 = w2, .r2 = r2,
-                                             .same_key = true };
-                        add_op(&f, s, "the first write");
-                        add_op(&f, w2, "the same client's second write");
-                        add_op(&f, r2, "a read of the second write");
-                        add_op(&f, r, "a later read of the first write");
-                        if (!mw.found)
-                            mw = f;
-                    }
-                }
+            if (is_local && !mw.found && !wfr.found) {
+                before = r;
+                before_kind = kind;
+            } else if (is_local && after < 0) {
+                after = r;
+                after_kind = kind;
             }
             if (!is_local) {
                 /* one step back from every write this client has seen */
@@ -480,11 +470,20 @@ static void walk_client(struct sg *g, struct walk *st, const long *ops, size_t n
         if (is_write(op) && op->type == HIST_OK)
             st->own[k] = r;
     }
-    mw.local = wfr.local = local;
-    if (mw.found)
-        keep(local < 0 ? &g->first[SG_MW] : &g->confounded[SG_MW], &mw);
-    if (wfr.found)
-        keep(local < 0 ? &g->first[SG_WFR] : &g->confounded[SG_WFR], &wfr);
+    /* the client's reads went back somewhere: show the time nearest the finding */
+    struct sg_find *found[2] = { &mw, &wfr };
+    for (int i = 0; i < 2; i++) {
+        struct sg_find *f = found[i];
+        if (!f->found)
+            continue;
+        f->local = before;
+        f->local_kind = before_kind;
+        if (after >= 0 && (before < 0 || after - f->read < f->read - before)) {
+            f->local = after;
+            f->local_kind = after_kind;
+        }
+        keep(f->local < 0 ? &g->first[i ? SG_WFR : SG_MW] : &g->confounded[i ? SG_WFR : SG_MW], f);
+    }
 }
 
 /* Walk every client's session. 0 or HIST_ENOMEM. */
@@ -566,7 +565,7 @@ static const char *kv(const struct sg *g, struct words *w, long op, int64_t v)
     char val[64];
     lin_format_value(g->h, v, val, sizeof val);
     char *b = scratch(w);
-    snprintf(b, 160, "%s%s%s", key, *key ? "=" : "", val);
+    say(b, 160, "%s%s%s", key, *key ? "=" : "", val);
     return b;
 }
 
@@ -582,9 +581,9 @@ static const char *saw(const struct sg *g, struct words *w, long r)
     char *b = scratch(w);
     const char *what = kv(g, w, r, observed(op));
     if (op->f == HIST_CAS)
-        snprintf(b, 160, "found %s (a successful cas)", what);
+        say(b, 160, "found %s (a successful cas)", what);
     else
-        snprintf(b, 160, "read %s", what);
+        say(b, 160, "read %s", what);
     return b;
 }
 
@@ -601,21 +600,21 @@ static void why_older(const struct sg *g, char *buf, size_t n, long s, long w)
     ws.next = 0;
     const struct hist_op *wo = hist_op(g->h, (size_t)w);
     if (s == SRC_INIT) {
-        snprintf(buf, n, "nil means never written");
+        say(buf, n, "nil means never written");
         return;
     }
     if (g->known_by[s] < 0)
-        snprintf(buf, n, "%s's write of %s had completed at %s, before %s's write of %s began at %s",
-                 who(g, &ws, s), wrote(g, &ws, s), at(g, &ws, hist_op(g->h, (size_t)s)->complete_t),
-                 who(g, &ws, w), wrote(g, &ws, w), at(g, &ws, wo->invoke_t));
+        say(buf, n, "%s's write of %s had completed at %s, before %s's write of %s began at %s",
+            who(g, &ws, s), wrote(g, &ws, s), at(g, &ws, hist_op(g->h, (size_t)s)->complete_t),
+            who(g, &ws, w), wrote(g, &ws, w), at(g, &ws, wo->invoke_t));
     else
-        snprintf(buf, n,
-                 "%s's write of %s (%s) had taken effect by %s, when %s's read of it ended, "
-                 "before %s's write of %s began at %s",
-                 who(g, &ws, s), wrote(g, &ws, s),
-                 hist_op(g->h, (size_t)s)->type == HIST_OK ? "still running" : "never answered",
-                 at(g, &ws, hist_op(g->h, (size_t)g->known_by[s])->complete_t),
-                 who(g, &ws, g->known_by[s]), who(g, &ws, w), wrote(g, &ws, w), at(g, &ws, wo->invoke_t));
+        say(buf, n,
+            "%s's write of %s (%s) had taken effect by %s, when %s's read of it ended, "
+            "before %s's write of %s began at %s",
+            who(g, &ws, s), wrote(g, &ws, s),
+            hist_op(g->h, (size_t)s)->type == HIST_OK ? "still running" : "never answered",
+            at(g, &ws, hist_op(g->h, (size_t)g->known_by[s])->complete_t),
+            who(g, &ws, g->known_by[s]), who(g, &ws, w), wrote(g, &ws, w), at(g, &ws, wo->invoke_t));
 }
 
 static const char *const kind_name[SG_N] = {
@@ -633,15 +632,15 @@ static void say_reason(const struct sg *g, const struct sg_find *f, enum sg_kind
     switch (kind) {
     case SG_RYW:
         why_older(g, older_txt, sizeof older_txt, f->source, f->w1);
-        snprintf(out, n, "%s wrote %s at %s and then %s at %s, but %s: %s did not see its own write",
-                 who(g, &ws, f->w1), wrote(g, &ws, f->w1), at(g, &ws, hist_op(h, (size_t)f->w1)->complete_t),
-                 saw(g, &ws, f->read), at(g, &ws, r->complete_t), older_txt, who(g, &ws, f->read));
+        say(out, n, "%s wrote %s at %s and then %s at %s, but %s: %s did not see its own write",
+            who(g, &ws, f->w1), wrote(g, &ws, f->w1), at(g, &ws, hist_op(h, (size_t)f->w1)->complete_t),
+            saw(g, &ws, f->read), at(g, &ws, r->complete_t), older_txt, who(g, &ws, f->read));
         return;
     case SG_MR:
         why_older(g, older_txt, sizeof older_txt, f->source, f->w2);
-        snprintf(out, n, "%s %s at %s and then %s at %s, but %s: %s's reads went back in time",
-                 who(g, &ws, f->r2), saw(g, &ws, f->r2), at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t),
-                 saw(g, &ws, f->read), at(g, &ws, r->complete_t), older_txt, who(g, &ws, f->read));
+        say(out, n, "%s %s at %s and then %s at %s, but %s: %s's reads went back in time",
+            who(g, &ws, f->r2), saw(g, &ws, f->r2), at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t),
+            saw(g, &ws, f->read), at(g, &ws, r->complete_t), older_txt, who(g, &ws, f->read));
         return;
     default:
         break;
@@ -649,49 +648,39 @@ static void say_reason(const struct sg *g, const struct sg_find *f, enum sg_kind
     char story[900], tail[400];
     const char *obs = who(g, &ws, f->read);
     const char *writer = who(g, &ws, f->w2);
-    if (kind == SG_MW && f->same_key)
-        snprintf(story, sizeof story,
-                 "%s wrote %s (%s) and then %s; %s %s at %s and then %s at %s: %s's first write took "
-                 "effect after its second",
-                 writer, wrote(g, &ws, f->w1),
-                 hist_op(h, (size_t)f->w1)->type == HIST_OK ? "ok" : "it never got an answer",
-                 wrote(g, &ws, f->w2), obs, saw(g, &ws, f->r2),
-                 at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t), saw(g, &ws, f->read),
-                 at(g, &ws, r->complete_t), writer);
+    if (f->source == SRC_INIT)
+        say(older_txt, sizeof older_txt, "nil: never written");
     else {
-        if (f->source == SRC_INIT)
-            snprintf(older_txt, sizeof older_txt, "nil: never written");
-        else {
-            char why[500];
-            why_older(g, why, sizeof why, f->source, f->w1);
-            snprintf(older_txt, sizeof older_txt, "older than %s: %s", wrote(g, &ws, f->w1), why);
-        }
-        if (kind == SG_MW)
-            snprintf(story, sizeof story,
-                     "%s wrote %s and then %s; %s %s at %s and then %s at %s (%s): %s saw %s's second "
-                     "write without its first",
-                     writer, wrote(g, &ws, f->w1), wrote(g, &ws, f->w2), obs, saw(g, &ws, f->r2),
-                     at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t), saw(g, &ws, f->read),
-                     at(g, &ws, r->complete_t), older_txt, obs, writer);
-        else
-            snprintf(story, sizeof story,
-                     "%s read %s and then wrote %s; %s %s at %s and then %s at %s (%s): %s saw %s's "
-                     "write without the write %s had read before making it",
-                     writer, wrote(g, &ws, f->w1), wrote(g, &ws, f->w2), obs, saw(g, &ws, f->r2),
-                     at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t), saw(g, &ws, f->read),
-                     at(g, &ws, r->complete_t), older_txt, obs, writer, writer);
+        char why[500];
+        why_older(g, why, sizeof why, f->source, f->w1);
+        say(older_txt, sizeof older_txt, "older than %s: %s", wrote(g, &ws, f->w1), why);
     }
-    if (confounded)
-        snprintf(tail, sizeof tail,
-                 "; but %s's own reads went back in time elsewhere (its %s at %s), so a lagging "
-                 "replica may explain this as well",
-                 obs, saw(g, &ws, f->local), at(g, &ws, hist_op(h, (size_t)f->local)->complete_t));
+    if (kind == SG_MW)
+        say(story, sizeof story,
+            "%s wrote %s and then %s; %s %s at %s and then %s at %s (%s): %s saw %s's second "
+            "write without its first",
+            writer, wrote(g, &ws, f->w1), wrote(g, &ws, f->w2), obs, saw(g, &ws, f->r2),
+            at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t), saw(g, &ws, f->read),
+            at(g, &ws, r->complete_t), older_txt, obs, writer);
     else
-        snprintf(tail, sizeof tail,
-                 " (%s's reads never went back in time on any one key, so it is taken to have kept "
-                 "what it had seen)",
-                 obs);
-    snprintf(out, n, "%s%s", story, tail);
+        say(story, sizeof story,
+            "%s read %s and then wrote %s; %s %s at %s and then %s at %s (%s): %s saw %s's "
+            "write without the write %s had read before making it",
+            writer, wrote(g, &ws, f->w1), wrote(g, &ws, f->w2), obs, saw(g, &ws, f->r2),
+            at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t), saw(g, &ws, f->read),
+            at(g, &ws, r->complete_t), older_txt, obs, writer, writer);
+    if (confounded)
+        say(tail, sizeof tail,
+            "; but %s's own reads went back in time too (its %s at %s broke %s), so a "
+            "replica lagging behind may explain this as well",
+            obs, saw(g, &ws, f->local), at(g, &ws, hist_op(h, (size_t)f->local)->complete_t),
+            kind_name[f->local_kind]);
+    else
+        say(tail, sizeof tail,
+            " (%s's reads never went back in time on any one key, so it is taken to have kept "
+            "what it had seen)",
+            obs);
+    say(out, n, "%s%s", story, tail);
 }
 
 static void evidence_op(const struct sg *g, struct check_result *out, long i, const char *role)
@@ -733,7 +722,7 @@ static void evidence_op(const struct sg *g, struct check_result *out, long i, co
     jw_obj_end(j);
     lin_format_time(h, op->invoke_t, t1, sizeof t1);
     if (op->open)
-        snprintf(t2, sizeof t2, "no answer");
+        say(t2, sizeof t2, "no answer");
     else
         lin_format_time(h, op->complete_t, t2, sizeof t2);
     check_text(out, "%6" PRId64 "  %-22s %-5s %10s to %-10s %s", op->id, what,
@@ -745,10 +734,10 @@ static int run_kind(const struct check_input *in, struct check_result *out, enum
     const hist *h = in->h;
     if (hist_model(h) != HIST_REGISTER) {
         out->verdict = CHECK_SKIPPED;
-        snprintf(out->reason, sizeof out->reason,
-                 "%s is checked on register histories (read, write, cas); this one is key-value "
-                 "(get, put, append), whose values are built by appends, not single writes",
-                 kind_name[kind]);
+        say(out->reason, sizeof out->reason,
+            "%s is checked on register histories (read, write, cas); this one is key-value "
+            "(get, put, append), whose values are built by appends, not single writes",
+            kind_name[kind]);
         return 0;
     }
     struct sg g;
@@ -801,16 +790,16 @@ static int run_kind(const struct check_input *in, struct check_result *out, enum
         jw_null(j);
         if (g.n_ambig > 0) {
             out->verdict = CHECK_UNKNOWN;
-            snprintf(out->reason, sizeof out->reason,
-                     "no violation of %s among the reads that can be judged, but %zu of %zu reads "
-                     "returned a value written more than once, so which write they saw is unknown",
-                     kind_name[kind], g.n_ambig, g.n_obs);
+            say(out->reason, sizeof out->reason,
+                "no violation of %s among the reads that can be judged, but %zu of %zu reads "
+                "returned a value written more than once, so which write they saw is unknown",
+                kind_name[kind], g.n_ambig, g.n_obs);
         } else {
             out->verdict = CHECK_HOLDS;
-            snprintf(out->reason, sizeof out->reason,
-                     "no client's reads break %s (%zu reads by %zu client%s on %zu key%s)",
-                     kind_name[kind], g.n_obs, g.n_clients, g.n_clients == 1 ? "" : "s", g.n_keys,
-                     g.n_keys == 1 ? "" : "s");
+            say(out->reason, sizeof out->reason,
+                "no client's reads break %s (%zu reads by %zu client%s on %zu key%s)",
+                kind_name[kind], g.n_obs, g.n_clients, g.n_clients == 1 ? "" : "s", g.n_keys,
+                g.n_keys == 1 ? "" : "s");
         }
     }
     if (g.n_none > 0)

@@ -379,6 +379,71 @@ START_TEST(test_failed_cas_that_saw_another_value_constrains)
 }
 END_TEST
 
+/* An indeterminate write that nobody reads can still be what a failed cas
+ * saw: x was not 0 when the cas compared, so something else was there. */
+START_TEST(test_indeterminate_write_can_explain_a_failed_cas)
+{
+    struct tb b;
+    tb_init(&b, HIST_REGISTER);
+    write_(&b, 1, "x", 0);
+    inv(&b, 2, HIST_WRITE, "x", 7, NIL);
+    info(&b, 2);
+    inv(&b, 1, HIST_CAS, "x", 0, 5);
+    done(&b, 1, HIST_FAIL, NIL, true);
+    struct run r;
+    ck_assert_int_eq(run(b.h, &r), CHECK_HOLDS);
+    replay_order(b.h, &r);
+    run_free(&r);
+    hist_free(b.h);
+}
+END_TEST
+
+/* Two indeterminate operations in a chain: a write of 1, then a cas 1->2,
+ * and someone reads 2. */
+START_TEST(test_indeterminate_write_and_cas_together_explain_a_read)
+{
+    struct tb b;
+    tb_init(&b, HIST_REGISTER);
+    inv(&b, 1, HIST_WRITE, "x", 1, NIL);
+    info(&b, 1);
+    inv(&b, 2, HIST_CAS, "x", 1, 2);
+    info(&b, 2);
+    read_(&b, 3, "x", 2);
+    struct run r;
+    ck_assert_int_eq(run(b.h, &r), CHECK_HOLDS);
+    replay_order(b.h, &r);
+    run_free(&r);
+    /* without the write of 1 the cas cannot succeed */
+    hist_op_mut(b.h, 0)->type = HIST_FAIL;
+    ck_assert_int_eq(run(b.h, &r), CHECK_VIOLATED);
+    run_free(&r);
+    hist_free(b.h);
+}
+END_TEST
+
+/* Values written more than once (as in Jepsen logs): the register may leave
+ * a value that someone still has to read, if it is written again later. */
+START_TEST(test_value_written_again_can_be_read_again)
+{
+    struct tb b;
+    tb_init(&b, HIST_REGISTER);
+    write_(&b, 1, "x", 1);
+    write_(&b, 1, "x", 2);
+    write_(&b, 1, "x", 1);
+    read_(&b, 2, "x", 1);
+    read_(&b, 2, "x", 2);
+    read_(&b, 2, "x", 1);
+    struct run r;
+    ck_assert_int_eq(run(b.h, &r), CHECK_HOLDS);
+    replay_order(b.h, &r);
+    run_free(&r);
+    read_(&b, 2, "x", 2);   /* but not a third time */
+    ck_assert_int_eq(run(b.h, &r), CHECK_VIOLATED);
+    run_free(&r);
+    hist_free(b.h);
+}
+END_TEST
+
 START_TEST(test_cas_succeeding_twice_on_the_same_value_is_violated)
 {
     struct tb b;
@@ -600,8 +665,9 @@ START_TEST(test_verdicts_agree_with_brute_force)
         struct histgen_options o = {
             .seed = (uint64_t)round + 1, .ops = 4 + pcg32_below(&rng, 6),
             .clients = 2 + (int)pcg32_below(&rng, 2), .keys = 1 + (int)pcg32_below(&rng, 2),
+            .read = 0.4, .write = 0.3,
             .info = pcg32_chance(&rng, 0.5) ? 0.25 : 0,
-            .cas_fail_constrains = pcg32_chance(&rng, 0.3),
+            .cas_fail_constrains = pcg32_chance(&rng, 0.5),
         };
         hist *h = histgen_register(&o);
         ck_assert_ptr_nonnull(h);
@@ -611,11 +677,29 @@ START_TEST(test_verdicts_agree_with_brute_force)
             int64_t v = op->f == HIST_CAS ? op->arg2 : op->f == HIST_WRITE ? op->arg : 0;
             max_value = v > max_value ? v : max_value;
         }
+        /* sometimes values repeat, as in Jepsen's logs: small values for all */
+        if (pcg32_chance(&rng, 0.3)) {
+            max_value = 3;
+            for (size_t i = 0; i < hist_count(h); i++) {
+                struct hist_op *op = hist_op_mut(h, i);
+                if (op->f == HIST_WRITE || op->f == HIST_CAS)
+                    op->arg = 1 + (int64_t)pcg32_below(&rng, 3);
+                if (op->f == HIST_CAS)
+                    op->arg2 = 1 + (int64_t)pcg32_below(&rng, 3);
+            }
+        }
+        /* break it at random: other values read, writes and cas that may not
+         * have happened, cas that failed (and saw another value) */
         for (size_t i = 0; i < hist_count(h); i++) {
             struct hist_op *op = hist_op_mut(h, i);
-            if (op->f == HIST_READ && op->type == HIST_OK && pcg32_chance(&rng, 0.35)) {
+            if (op->f == HIST_READ && op->type == HIST_OK && pcg32_chance(&rng, 0.3)) {
                 uint32_t pick = pcg32_below(&rng, (uint32_t)max_value + 1);
                 op->out = pick == 0 ? NIL : (int64_t)pick;
+            } else if (op->f != HIST_READ && op->type == HIST_OK && pcg32_chance(&rng, 0.15))
+                op->type = HIST_INFO;
+            else if (op->f == HIST_CAS && op->type == HIST_OK && pcg32_chance(&rng, 0.15)) {
+                op->type = HIST_FAIL;
+                op->constrains = true;
             }
         }
         bool want = ref_check(h);
@@ -632,6 +716,194 @@ START_TEST(test_verdicts_agree_with_brute_force)
         hist_free(h);
     }
     /* the test means something only if both verdicts occur often */
+    ck_assert_int_gt(violated, rounds / 10);
+    ck_assert_int_gt(held, rounds / 10);
+}
+END_TEST
+
+/* ---- strings: the same, for get / put / append ---------------------------- */
+
+struct kref {
+    const hist *h;
+    long def[4][16];
+    int len[4], pos[4];
+    long opt[16];
+    int opt_proc[16], dep[16];
+    bool used[16];
+    int n_proc, n_opt;
+    char state[4][128];   /* per key index */
+    int32_t keys[4];
+    int n_keys;
+};
+
+static int kref_key(struct kref *r, int32_t key)
+{
+    for (int k = 0; k < r->n_keys; k++)
+        if (r->keys[k] == key)
+            return k;
+    ck_assert_int_lt(r->n_keys, 4);
+    r->keys[r->n_keys] = key;
+    r->state[r->n_keys][0] = 0;
+    return r->n_keys++;
+}
+
+static bool kref_go(struct kref *r);
+
+/* Try op (a definite op of process p, or optional j): apply, recurse, undo. */
+static bool kref_try(struct kref *r, const struct hist_op *op, int p, int j)
+{
+    char *st = r->state[kref_key(r, op->key)];
+    char old[128];
+    memcpy(old, st, sizeof old);
+    if (op->f == HIST_GET) {
+        if (strcmp(st, hist_str(r->h, op->out)) != 0)
+            return false;
+    } else if (op->f == HIST_PUT)
+        snprintf(st, 128, "%s", hist_str(r->h, op->arg));
+    else
+        strncat(st, hist_str(r->h, op->arg), 127 - strlen(st));
+    if (p >= 0)
+        r->pos[p]++;
+    else
+        r->used[j] = true;
+    bool ok = kref_go(r);
+    if (p >= 0)
+        r->pos[p]--;
+    else
+        r->used[j] = false;
+    memcpy(st, old, sizeof old);
+    return ok;
+}
+
+static bool kref_go(struct kref *r)
+{
+    bool all = true;
+    for (int p = 0; p < r->n_proc; p++)
+        all &= r->pos[p] == r->len[p];
+    if (all)
+        return true;
+    for (int p = 0; p < r->n_proc; p++)
+        if (r->pos[p] < r->len[p] && kref_try(r, hist_op(r->h, (size_t)r->def[p][r->pos[p]]), p, -1))
+            return true;
+    for (int j = 0; j < r->n_opt; j++)
+        if (!r->used[j] && r->pos[r->opt_proc[j]] >= r->dep[j] &&
+            kref_try(r, hist_op(r->h, (size_t)r->opt[j]), -1, j))
+            return true;
+    return false;
+}
+
+static bool kref_check(const hist *h)
+{
+    struct kref r;
+    memset(&r, 0, sizeof r);
+    r.h = h;
+    int32_t procs[4];
+    for (size_t i = 0; i < hist_count(h); i++) {
+        const struct hist_op *op = hist_op(h, i);
+        kref_key(&r, op->key);
+        int p = 0;
+        while (p < r.n_proc && procs[p] != op->process)
+            p++;
+        if (p == r.n_proc)
+            procs[r.n_proc++] = op->process;
+        if (op->type == HIST_FAIL || (op->type != HIST_OK && op->f == HIST_GET))
+            continue;
+        if (op->type == HIST_OK)
+            r.def[p][r.len[p]++] = (long)i;
+        else {
+            r.opt[r.n_opt] = (long)i;
+            r.opt_proc[r.n_opt] = p;
+            r.dep[r.n_opt++] = r.len[p];
+        }
+    }
+    return kref_go(&r);
+}
+
+/* Random small string histories: each process's operations run against one
+ * store in a random interleaving (so they are sequentially consistent), then
+ * recorded in another (so they are usually not linearizable); some gets are
+ * then changed, some puts and appends made indeterminate. */
+START_TEST(test_kv_verdicts_agree_with_brute_force)
+{
+    const char *env = getenv("SIM_SEQ_ROUNDS");
+    int rounds = env ? atoi(env) : 1500;
+    pcg32 rng;
+    pcg32_seed(&rng, 0x6b76, 0x5e9);
+    int violated = 0, held = 0;
+    for (int round = 0; round < rounds; round++) {
+        int n_proc = 2 + (int)pcg32_below(&rng, 2), n = 4 + (int)pcg32_below(&rng, 5);
+        int n_keys = 1 + (int)pcg32_below(&rng, 2);
+        struct gen { int proc, key, f; char text[8]; char out[128]; bool maybe; } ops[16];
+        int per[4] = { 0 };
+        for (int i = 0; i < n; i++) {
+            ops[i].proc = (int)pcg32_below(&rng, (uint32_t)n_proc);
+            ops[i].key = (int)pcg32_below(&rng, (uint32_t)n_keys);
+            uint32_t f = pcg32_below(&rng, 10);
+            ops[i].f = f < 4 ? HIST_GET : f < 5 ? HIST_PUT : HIST_APPEND;
+            snprintf(ops[i].text, sizeof ops[i].text, "%c%d", 'a' + i, ops[i].proc);
+            ops[i].maybe = false;
+            per[ops[i].proc]++;
+        }
+        /* execute in the listed order (each process's ops in list order) */
+        char store[2][128] = { "", "" };
+        for (int i = 0; i < n; i++) {
+            char *st = store[ops[i].key];
+            if (ops[i].f == HIST_GET)
+                snprintf(ops[i].out, sizeof ops[i].out, "%s", st);
+            else if (ops[i].f == HIST_PUT)
+                snprintf(st, 128, "%s", ops[i].text);
+            else
+                strncat(st, ops[i].text, 127 - strlen(st));
+            if (ops[i].f != HIST_GET && pcg32_chance(&rng, 0.15))
+                ops[i].maybe = true;   /* took effect, but nobody was told */
+            if (ops[i].f == HIST_GET && pcg32_chance(&rng, 0.25)) {
+                size_t l = strlen(ops[i].out);   /* every text is 2 characters */
+                if (l >= 2 && pcg32_chance(&rng, 0.5))
+                    ops[i].out[l - 2] = 0;   /* lose the last append */
+                else
+                    strncat(ops[i].out, "z9", sizeof ops[i].out - l - 1);
+            }
+        }
+        /* record: processes take turns at random, each in its own order */
+        hist *h = hist_new(HIST_KV, HIST_CLOCK_LINE);
+        int next[4] = { 0 }, left = n;
+        int64_t pos = 0;
+        while (left > 0) {
+            int p = (int)pcg32_below(&rng, (uint32_t)n_proc);
+            int seen = 0, i = 0;
+            for (i = 0; i < n; i++)
+                if (ops[i].proc == p && seen++ == next[p])
+                    break;
+            if (i == n)
+                continue;
+            next[p]++;
+            left--;
+            char name[8], key[8];
+            snprintf(name, sizeof name, "%d", p);
+            snprintf(key, sizeof key, "%d", ops[i].key);
+            struct hist_op op = { 0 };
+            op.id = (int64_t)hist_count(h) + 1;
+            op.process = hist_intern(h, name, strlen(name));
+            op.key = hist_intern(h, key, strlen(key));
+            op.f = (uint8_t)ops[i].f;
+            op.type = ops[i].maybe ? HIST_INFO : HIST_OK;
+            op.arg = ops[i].f == HIST_GET ? NIL : hist_intern(h, ops[i].text, strlen(ops[i].text));
+            op.out = ops[i].f == HIST_GET ? hist_intern(h, ops[i].out, strlen(ops[i].out)) : NIL;
+            op.invoke_pos = op.invoke_t = ++pos;
+            op.complete_pos = op.complete_t = ++pos;
+            ck_assert_int_ge(hist_add(h, &op), 0);
+        }
+        bool want = kref_check(h);
+        struct run r;
+        enum check_verdict v = run(h, &r);
+        ck_assert_msg(v == (want ? CHECK_HOLDS : CHECK_VIOLATED),
+                      "round %d: the reference says %s, the checker %s: %s", round,
+                      want ? "holds" : "violated", check_verdict_name(v), r.r.reason);
+        held += want;
+        violated += !want;
+        run_free(&r);
+        hist_free(h);
+    }
     ck_assert_int_gt(violated, rounds / 10);
     ck_assert_int_gt(held, rounds / 10);
 }
@@ -702,6 +974,9 @@ static Suite *sequential_suite(void)
     tcase_add_test(tc, test_indeterminate_write_may_take_effect_after_its_client_moved_on);
     tcase_add_test(tc, test_indeterminate_write_comes_after_its_clients_earlier_operations);
     tcase_add_test(tc, test_failed_cas_that_saw_another_value_constrains);
+    tcase_add_test(tc, test_indeterminate_write_can_explain_a_failed_cas);
+    tcase_add_test(tc, test_indeterminate_write_and_cas_together_explain_a_read);
+    tcase_add_test(tc, test_value_written_again_can_be_read_again);
     tcase_add_test(tc, test_cas_succeeding_twice_on_the_same_value_is_violated);
     tcase_add_test(tc, test_kv_appends_seen_in_one_order_hold_and_a_lost_one_is_violated);
     tcase_add_test(tc, test_budget_exhaustion_gives_unknown);
@@ -711,6 +986,7 @@ static Suite *sequential_suite(void)
     tcase_set_timeout(tr, 120);
     tcase_add_test(tr, test_histories_of_a_correct_register_hold);
     tcase_add_test(tr, test_verdicts_agree_with_brute_force);
+    tcase_add_test(tr, test_kv_verdicts_agree_with_brute_force);
     tcase_add_test(tr, test_evidence_is_a_violation_on_its_own);
     suite_add_tcase(s, tr);
     return s;
