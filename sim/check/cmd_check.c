@@ -182,6 +182,75 @@ static void skip(struct check_result *r, enum hist_format format)
              "of client operations only", hist_format_name(format));
 }
 
+/* ==== the weaker models a history still satisfies ========================= */
+
+static const struct check_run *run_named(const struct check_run *runs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(runs[i].checker->name, name) == 0)
+            return &runs[i];
+    return NULL;
+}
+
+/* One sentence placing the history in the hierarchy linearizable >
+ * sequential > causal > session guarantees, from the verdicts that ran:
+ * "not linearizable, but sequentially consistent". Empty when none ran. */
+static void summarize(const struct check_run *runs, size_t n, char *out, size_t len)
+{
+    static const char *const chain[][2] = {
+        { "linearizable", "linearizable" },
+        { "sequential", "sequentially consistent" },
+        { "causal", "causally consistent" },
+    };
+    static const char *const session[] = {
+        "read_your_writes", "monotonic_reads", "monotonic_writes", "writes_follow_reads",
+    };
+    out[0] = 0;
+    size_t used = 0;
+    const char *broken = NULL;
+    for (size_t k = 0; k < sizeof chain / sizeof chain[0]; k++) {
+        const struct check_run *r = run_named(runs, n, chain[k][0]);
+        if (!r || r->result.verdict == CHECK_SKIPPED)
+            continue;
+        if (r->result.verdict == CHECK_HOLDS) {
+            int m;
+            if (broken)
+                m = snprintf(out, len, "not %s, but %s", broken, chain[k][1]);
+            else
+                m = snprintf(out, len, "%s (so also every weaker model checked here)", chain[k][1]);
+            const struct check_run *c = run_named(runs, n, "converges");
+            if (c && c->result.verdict == CHECK_VIOLATED && m > 0 && (size_t)m < len)
+                snprintf(out + m, len - (size_t)m, ", yet the replicas did not converge");
+            return;
+        }
+        if (r->result.verdict == CHECK_VIOLATED)
+            broken = chain[k][1];
+        else if (!broken) {
+            snprintf(out, len, "whether it is %s is unknown (out of budget)", chain[k][1]);
+            return;
+        }
+    }
+    if (!broken)
+        return;
+    used = (size_t)snprintf(out, len, "not even %s", broken);
+    bool any = false;
+    for (size_t k = 0; k < sizeof session / sizeof session[0] && used < len; k++) {
+        const struct check_run *r = run_named(runs, n, session[k]);
+        if (r && r->result.verdict == CHECK_HOLDS) {
+            used += (size_t)snprintf(out + used, len - used, "%s%s", any ? ", " : "; session guarantees that held: ",
+                                     session[k]);
+            any = true;
+        }
+    }
+    if (!any && used < len)
+        used += (size_t)snprintf(out + used, len - used, "; no session guarantee held");
+    const struct check_run *c = run_named(runs, n, "converges");
+    if (c && used < len && c->result.verdict != CHECK_SKIPPED)
+        snprintf(out + used, len - used, "; the replicas %s",
+                 c->result.verdict == CHECK_HOLDS ? "converged (eventual consistency)"
+                 : c->result.verdict == CHECK_VIOLATED ? "did not converge" : "may or may not have converged");
+}
+
 /* ==== text output ========================================================= */
 
 static void print_text(const char *path, enum hist_format format, const hist *h,
@@ -195,6 +264,10 @@ static void print_text(const char *path, enum hist_format format, const hist *h,
     for (size_t i = 0; i < n_runs; i++)
         printf("%-*s  %-8s  %s\n", w, runs[i].checker->name,
                check_verdict_name(runs[i].result.verdict), runs[i].result.reason);
+    char summary[512];
+    summarize(runs, n_runs, summary, sizeof summary);
+    if (summary[0])
+        printf("\nin short: %s", summary);
     size_t ok, fail, info, open;
     count_types(h, &ok, &fail, &info, &open);
     printf("\nhistory: %s (%s): %zu operations on %zu key%s: %zu ok, %zu fail, %zu info, "
@@ -272,6 +345,13 @@ static void print_json(const char *path, enum hist_format format, const hist *h,
         jw_kbool(&w, "complete", facts->complete);
         jw_obj_end(&w);
     } else
+        jw_null(&w);
+    char summary[512];
+    summarize(runs, n_runs, summary, sizeof summary);
+    jw_key(&w, "summary");
+    if (summary[0])
+        jw_str(&w, summary);
+    else
         jw_null(&w);
     jw_key(&w, "checkers");
     jw_arr(&w);

@@ -77,6 +77,11 @@ def check_every_checker_on_every_trace(f, traces, table):
         f.check(all(len(r[2]) > 20 for r in rows), f"{name}: a reason is too short: {rows}")
         f.check(rc == expected_exit([r[1] for r in rows]), f"{name}: exit {rc} for {[r[1] for r in rows]}")
         lines = out.splitlines()
+        # "in short": where the history sits among the consistency models
+        f.check(len(lines) > len(names) + 1 and lines[len(names) + 1].startswith("in short: ")
+                and ("linearizable" in lines[len(names) + 1] or "consistent" in lines[len(names) + 1]),
+                f"{name}: no 'in short' line after the verdicts: {lines[len(names):len(names) + 2]}")
+        del lines[len(names) + 1:len(names) + 2]
         f.check(lines[len(names)] == "" and lines[len(names) + 1].startswith(f"history: {path} (trace): "),
                 f"{name}: no history line after the verdicts: {lines[len(names):len(names) + 2]}")
         f.check(lines[len(names) + 2].startswith("trace: model leader_follower, "),
