@@ -1,5 +1,6 @@
 /* sim list: the models with their parameters, and the scenarios shipped. */
 #include "cli.h"
+#include "sort.h"
 #include "core/exitcodes.h"
 #include "core/model.h"
 
@@ -124,7 +125,7 @@ int cmd_list(int argc, char **argv)
         }
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    sim_qsort(names, n, sizeof *names, by_name);
     printf("\nscenarios (in %s):\n", dir);
     for (size_t i = 0; i < n; i++) {
         char path[4096 + 512], about[256];

@@ -152,9 +152,12 @@ static void decide(struct lsim_result *res, const struct checker *c, const struc
             e->held = strcmp(label, e->want_label) == 0;
             if (e->held)
                 snprintf(e->detail, sizeof e->detail, "%s, as expected: %s", label, r->reason);
-            else
+            else {
+                char want[sizeof e->want_label];   /* a copy: it lives in *e too */
+                snprintf(want, sizeof want, "%s", e->want_label);
                 snprintf(e->detail, sizeof e->detail, "%s, expected %s: %s",
-                         label[0] ? label : "no label", e->want_label, r->reason);
+                         label[0] ? label : "no label", want, r->reason);
+            }
         } else {
             enum check_verdict want = e->want ? CHECK_HOLDS : CHECK_VIOLATED;
             e->held = r->verdict == want;

@@ -7,8 +7,9 @@ bash tools/install-deps.sh || exit 1
 passed=0 failed=0 status=0
 run_suite() {  # $1 build dir, then meson setup options
   local dir=$1; shift
-  if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
-  meson compile -C "$dir" >/dev/null || { meson compile -C "$dir"; return 1; }
+  # a build that fails counts as a failed test, so the totals never hide it
+  if [ ! -d "$dir" ]; then meson setup "$dir" "$@" >/dev/null || { failed=$((failed + 1)); return 1; }; fi
+  meson compile -C "$dir" >/dev/null || { meson compile -C "$dir"; failed=$((failed + 1)); return 1; }
   meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$dir/test-summary.txt"
   local ok fail
   ok=$(grep -E '^Ok:' "$dir/test-summary.txt" | awk '{print $2}')

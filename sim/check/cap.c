@@ -35,6 +35,7 @@
  * for its parameters (the cluster line's cap_class): a mismatch is a
  * finding (violated), as is nothing observable (unknown). */
 #include "checker.h"
+#include "sort.h"
 #include "alloc.h"
 
 #include <inttypes.h>
@@ -128,8 +129,8 @@ static void find_stale_reads(const hist *h, bool *stale)
         if (w->type == HIST_OK)
             by_done[nd++] = (struct done_write){ w->key, value, done, w->invoke_t };
     }
-    qsort(by_value, nv, sizeof *by_value, by_key_value);
-    qsort(by_done, nd, sizeof *by_done, by_key_complete);
+    sim_qsort(by_value, nv, sizeof *by_value, by_key_value);
+    sim_qsort(by_done, nd, sizeof *by_done, by_key_complete);
     /* running maximum of invocation times within each key, in completion order */
     for (size_t i = 1; i < nd; i++)
         if (by_done[i].key == by_done[i - 1].key && by_done[i - 1].invoke > by_done[i].invoke)
@@ -343,8 +344,8 @@ static int run_cap(const struct check_input *in, struct check_result *out)
             e_stale += stale[i];
         }
     }
-    qsort(wlat, nw, sizeof *wlat, cmp_i64);
-    qsort(rlat, nr, sizeof *rlat, cmp_i64);
+    sim_qsort(wlat, nw, sizeof *wlat, cmp_i64);
+    sim_qsort(rlat, nr, sizeof *rlat, cmp_i64);
     int64_t w50 = median(wlat, nw), r50 = median(rlat, nr);
     int64_t coordinated = rtt_client + rtt_node / 2;
     bool e_seen = nw + nr > 0 && rtt_client > 0;

@@ -49,6 +49,7 @@
  * clients. A cycle is found by walking predecessors; evidence paths by a
  * breadth-first search that counts only reads-from steps (0-1 BFS). */
 #include "checker.h"
+#include "sort.h"
 #include "alloc.h"
 #include "linearizable.h"
 
@@ -271,8 +272,8 @@ static int cc_build(struct cc *g, const hist *h)
                 wv[n_wv++] = (struct cwv){ op->key, written(op), (long)i };
         }
     }
-    qsort(wv, n_wv, sizeof *wv, cmp_cwv);
-    qsort(g->failed, g->n_failed, sizeof *g->failed, cmp_cwv);
+    sim_qsort(wv, n_wv, sizeof *wv, cmp_cwv);
+    sim_qsort(g->failed, g->n_failed, sizeof *g->failed, cmp_cwv);
     /* sessions */
     last_solid = sim_malloc((g->n_clients + 1) * sizeof *last_solid);
     long *last_in = sim_malloc((g->n_clients + 1) * sizeof *last_in);
@@ -348,7 +349,7 @@ static int cc_build(struct cc *g, const hist *h)
         } else if (g->effective[i])
             g->info_start[k + 1]++;
     }
-    qsort(g->wpos, g->n_wpos, sizeof *g->wpos, cmp_cpos);
+    sim_qsort(g->wpos, g->n_wpos, sizeof *g->wpos, cmp_cpos);
     for (size_t k = 0; k < g->n_keys; k++)
         g->info_start[k + 1] += g->info_start[k];
     fill = sim_malloc((g->n_keys + 1) * sizeof *fill);

@@ -1,5 +1,6 @@
 /* The checker table, results, and the trace facts every checker may read. */
 #include "checker.h"
+#include "sort.h"
 #include "alloc.h"
 #include "trace.h"
 
@@ -381,9 +382,9 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
         return rc;
     }
     if (out->node_delays)
-        qsort(out->node_delays, out->n_node_delays, sizeof *out->node_delays, cmp_i64);
+        sim_qsort(out->node_delays, out->n_node_delays, sizeof *out->node_delays, cmp_i64);
     if (out->client_delays)
-        qsort(out->client_delays, out->n_client_delays, sizeof *out->client_delays, cmp_i64);
+        sim_qsort(out->client_delays, out->n_client_delays, sizeof *out->client_delays, cmp_i64);
     return 0;
 }
 

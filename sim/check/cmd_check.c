@@ -1,6 +1,7 @@
 /* sim check: run the checkers on a history; sim bench check: time the
  * linearizability search. */
 #include "cmd_check.h"
+#include "sort.h"
 
 #include "check/checker.h"
 #include "check/histgen.h"
@@ -665,7 +666,7 @@ static int collect(const char *path, char ***files, size_t *n, size_t *cap, int 
         nn++;
     }
     closedir(d);
-    qsort(names, nn, sizeof *names, cmp_str);
+    sim_qsort(names, nn, sizeof *names, cmp_str);
     int rc = 0;
     for (size_t i = 0; i < nn; i++) {
         struct stat s2;
@@ -719,7 +720,7 @@ static enum lin_verdict time_check(const hist *h, uint64_t budget, uint64_t repe
         }
         times[i] = (now_seconds() - t0) / (double)inner * 1000.0;
     }
-    qsort(times, repeat, sizeof *times, cmp_double);
+    sim_qsort(times, repeat, sizeof *times, cmp_double);
     *best = times[0];
     *median = repeat % 2 ? times[repeat / 2] : (times[repeat / 2 - 1] + times[repeat / 2]) / 2;
     sim_free(times);

@@ -20,6 +20,7 @@
  * write looks the same as one that was overwritten normally, since the final
  * state keeps only the last value of each key. */
 #include "checker.h"
+#include "sort.h"
 #include "alloc.h"
 #include "history.h"
 #include "linearizable.h"
@@ -92,7 +93,7 @@ static struct vsum *summarise(const hist *h, size_t *n)
             s[m++] = (struct vsum){ o->key, v, o->type != HIST_OK,
                                     o->type == HIST_OK ? o->complete_pos : INT64_MIN };
     }
-    qsort(s, m, sizeof *s, cmp_vsum);
+    sim_qsort(s, m, sizeof *s, cmp_vsum);
     size_t u = 0;
     for (size_t i = 0; i < m; i++) {
         if (u > 0 && cmp_vsum(&s[u - 1], &s[i]) == 0) {

@@ -1,4 +1,5 @@
 #include "histgen.h"
+#include "sort.h"
 
 #include "core/alloc.h"
 #include "core/pcg.h"
@@ -110,7 +111,7 @@ hist *histgen_register(const struct histgen_options *o)
             ev[m++] = (struct gev){ g->effect, 1, i };
     }
     /* 2. run the register in time order */
-    qsort(ev, m, sizeof *ev, gev_cmp);
+    sim_qsort(ev, m, sizeof *ev, gev_cmp);
     int64_t pos = 0;
     for (size_t i = 0; i < m; i++) {
         struct gop *g = &ops[ev[i].op];

@@ -1,4 +1,5 @@
 #include "linearizable.h"
+#include "sort.h"
 
 #include "core/alloc.h"
 #include "core/pcg.h"
@@ -689,7 +690,7 @@ static void load_symmetry(struct search *s)
         t[i] = (struct twin){ o->a, o->b, o->call, (int32_t)i, o->kind, o->optional };
         s->pred[i] = -1;
     }
-    qsort(t, s->n, sizeof *t, cmp_twin);
+    sim_qsort(t, s->n, sizeof *t, cmp_twin);
     /* within a class, in invocation order: the nearest earlier operation
      * that completes no later (a stack of increasing completions) */
     size_t top = 0;
@@ -749,8 +750,8 @@ static void load_writers(struct search *s)
         if ((o->kind == K_READ || o->kind == K_CAS) && !o->optional && o->ret != INF)
             s->obs[s->n_obs++] = (struct writer){ o->a, o->ret, (int32_t)i };
     }
-    qsort(s->wr, s->n_wr, sizeof *s->wr, cmp_writer);
-    qsort(s->obs, s->n_obs, sizeof *s->obs, cmp_writer);
+    sim_qsort(s->wr, s->n_wr, sizeof *s->wr, cmp_writer);
+    sim_qsort(s->obs, s->n_obs, sizeof *s->obs, cmp_writer);
     /* puts by invocation: finite ones come first in s->ops, then the others */
     for (size_t i = 1; i < s->n_puts; i++)
         for (size_t j = i; j > 0 && s->ops[s->puts[j - 1]].call > s->ops[s->puts[j]].call; j--) {
@@ -829,7 +830,7 @@ static bool search_load(struct search *s, const struct keyops *k, int64_t pcut, 
         if (i < s->n_fin)
             s->sorted[m++] = (struct sortent){ s->ops[i].ret, (int32_t)(2 * i + 1) };
     }
-    qsort(s->sorted, m, sizeof *s->sorted, sortent_cmp);
+    sim_qsort(s->sorted, m, sizeof *s->sorted, sortent_cmp);
     for (size_t i = s->n_fin; i < n; i++)
         s->sorted[m++] = (struct sortent){ INF, (int32_t)(2 * i + 1) };
     int32_t head = (int32_t)(2 * n), prev = head;
@@ -1270,9 +1271,9 @@ static bool simplify_register(struct keyops *k)
             break;
         }
     }
-    qsort(obs, n_obs, sizeof *obs, cmp_i64pair);
-    qsort(pos, n_pos, sizeof *pos, cmp_i64pair);
-    qsort(wr, n_wr, sizeof *wr, cmp_i64pair);
+    sim_qsort(obs, n_obs, sizeof *obs, cmp_i64pair);
+    sim_qsort(pos, n_pos, sizeof *pos, cmp_i64pair);
+    sim_qsort(wr, n_wr, sizeof *wr, cmp_i64pair);
     size_t out = 0;
     for (size_t i = 0; i < k->n; i++) {
         struct lop l = k->ops[i];
@@ -1820,7 +1821,7 @@ static bool find_evidence(struct search *s, const struct keyops *k, uint64_t bud
     for (size_t i = 0; i < k->n; i++)
         if (k->ops[i].ret != INF && (k->ops[i].ret & 1))
             rets[m++] = k->ops[i].ret;
-    qsort(rets, m, sizeof *rets, cmp_i64);
+    sim_qsort(rets, m, sizeof *rets, cmp_i64);
 #define LEFT() (budget > s->steps - start ? budget - (s->steps - start) : 0)
     /* the shortest failing prefix: the cut at rets[m - 1] fails (it is the
      * whole history but for invocations never answered); find the first */

@@ -45,6 +45,7 @@
  * single operations are dropped while it still fails, and what is left (with
  * the writes of the values it read) is shown. */
 #include "checker.h"
+#include "sort.h"
 #include "alloc.h"
 #include "history.h"
 #include "linearizable.h"
@@ -315,7 +316,7 @@ static void base_build(struct base *b, const hist *h)
         b->ops[b->n++] = s;
     }
     if (b->reg) {
-        qsort(pairs, n_pairs, sizeof *pairs, cmp_vpair);
+        sim_qsort(pairs, n_pairs, sizeof *pairs, cmp_vpair);
         size_t u = 0;
         for (size_t i = 0; i < n_pairs; i++)
             if (u == 0 || cmp_vpair(&pairs[u - 1], &pairs[i]) != 0)
@@ -1376,26 +1377,44 @@ static bool still_fails(struct seq_run *R, const bool *in)
     return v == SEQ_VIOLATED;
 }
 
-/* The closure of the first cut[q] operations of each process q in `from`,
- * into `to`. `mine` lists each process's operations of `from`, in order:
- * mine[off[q] .. off[q + 1]). */
+/* The closure of the operations from[q] .. cut[q] - 1 of each process q,
+ * into `to`. `mine` lists each process's operations of the violating set,
+ * in order: mine[off[q] .. off[q + 1]). */
 static void cut_set(const struct base *b, const int32_t *mine, const size_t *off,
-                    const size_t *cut, bool *to)
+                    const size_t *from, const size_t *cut, bool *to)
 {
     memset(to, 0, b->n);
     for (int32_t q = 0; q < b->n_proc; q++)
-        for (size_t i = 0; i < cut[q]; i++)
+        for (size_t i = from[q]; i < cut[q]; i++)
             to[mine[off[q] + i]] = true;
     close_set(b, to);
 }
 
-/* Shrink the violating set, in two passes.
+/* The operations of the violating set with history index in [start, end):
+ * for each process q, from[q] .. cut[q] - 1 in its list. */
+static void window(const struct base *b, const int32_t *mine, const size_t *off, size_t start,
+                   size_t end, size_t *from, size_t *cut)
+{
+    for (int32_t q = 0; q < b->n_proc; q++) {
+        from[q] = cut[q] = 0;
+        for (size_t i = off[q]; i < off[q + 1]; i++) {
+            from[q] += (size_t)mine[i] < start;
+            cut[q] += (size_t)mine[i] < end;
+        }
+        if (from[q] > cut[q])
+            from[q] = cut[q];
+    }
+}
+
+/* Shrink the violating set, in three passes.
  *
- * 1. Cut each process to the shortest prefix that still fails, the others
- *    fixed, until no cut moves (the closure adds back what the kept
- *    operations read). A closed set's verdict only gets worse as it grows,
- *    so each cut is a binary search.
- * 2. Drop runs of operations (halves, quarters, ... single ones; latest
+ * 1. Keep the operations of one window of the history, the shortest that
+ *    still fails (its end, then its start, by binary search).
+ * 2. Cut each process to the shortest prefix, then to the shortest suffix
+ *    of that, that still fails, the others fixed, until no cut moves (the
+ *    closure adds back what the kept operations read). A closed set's
+ *    verdict only gets worse as it grows, so each cut is a binary search.
+ * 3. Drop runs of operations (halves, quarters, ... single ones; latest
  *    first) while the closure of what is left still fails; writes nobody
  *    reads any more go with the reads that needed them. What is left is
  *    minimal: no single operation can be dropped.
@@ -1418,6 +1437,7 @@ static void shrink(struct seq_run *R)
     int32_t *mine = sim_xmalloc((b->n + 1) * sizeof *mine);
     size_t *off = sim_xcalloc((size_t)b->n_proc + 2, sizeof *off);
     size_t *cut = sim_xcalloc((size_t)b->n_proc + 1, sizeof *cut);
+    size_t *from = sim_xcalloc((size_t)b->n_proc + 1, sizeof *from);
     for (size_t i = 0; i < b->n; i++)
         if (R->bad[i])
             off[b->ops[i].proc + 1]++;
@@ -1433,19 +1453,59 @@ static void shrink(struct seq_run *R)
                 mine[fill[b->ops[i].proc]++] = (int32_t)i;
         sim_free(fill);
     }
+    /* first one window of time for all: the earliest end, then the latest
+     * start (history indices), that still fail */
+    {
+        size_t lo = 0, hi = b->n;
+        while (lo < hi) {
+            size_t e = lo + (hi - lo) / 2;
+            window(b, mine, off, 0, e, from, cut);
+            cut_set(b, mine, off, from, cut, try);
+            if (still_fails(R, try))
+                hi = e;
+            else
+                lo = e + 1;
+        }
+        size_t end = lo;
+        lo = 0, hi = end;
+        while (lo < hi) {
+            size_t start = lo + (hi - lo + 1) / 2;
+            window(b, mine, off, start, end, from, cut);
+            cut_set(b, mine, off, from, cut, try);
+            if (still_fails(R, try))
+                lo = start;
+            else
+                hi = start - 1;
+        }
+        window(b, mine, off, lo, end, from, cut);
+    }
+    /* then each process on its own */
     for (int pass = 0; pass < 4; pass++) {
         bool moved = false;
         for (int32_t q = 0; q < b->n_proc; q++) {
-            size_t lo = 0, hi = cut[q], keep = cut[q];
+            /* the smallest end that still fails */
+            size_t lo = from[q], hi = cut[q], keep = cut[q];
             while (lo < hi) {
                 cut[q] = lo + (hi - lo) / 2;
-                cut_set(b, mine, off, cut, try);
+                cut_set(b, mine, off, from, cut, try);
                 if (still_fails(R, try))
                     hi = cut[q];
                 else
                     lo = cut[q] + 1;
             }
             cut[q] = lo;
+            moved |= lo != keep;
+            /* the largest start that still fails */
+            lo = from[q], hi = cut[q], keep = from[q];
+            while (lo < hi) {
+                from[q] = lo + (hi - lo + 1) / 2;
+                cut_set(b, mine, off, from, cut, try);
+                if (still_fails(R, try))
+                    lo = from[q];
+                else
+                    hi = from[q] - 1;
+            }
+            from[q] = lo;
             moved |= lo != keep;
         }
         if (!moved)
@@ -1454,19 +1514,23 @@ static void shrink(struct seq_run *R)
     /* the core: the kept prefixes, before closing */
     bool *core = sim_xcalloc(b->n + 1, sizeof *core);
     for (int32_t q = 0; q < b->n_proc; q++)
-        for (size_t i = 0; i < cut[q]; i++)
+        for (size_t i = from[q]; i < cut[q]; i++)
             core[mine[off[q] + i]] = true;
-    memcpy(try, core, b->n);
-    close_set(b, try);
-    if (count_set(try, b->n) <= SEQ_SHRINK_DROP) {
+    /* the writes the closure adds may go too, when what read them goes */
+    close_set(b, core);
+    if (count_set(core, b->n) <= SEQ_SHRINK_DROP) {
         /* drop runs of operations, long runs first, then single ones */
         int32_t *list = sim_xmalloc((b->n + 1) * sizeof *list);
+        /* each test costs O(n) besides its search: fewer for long histories */
         size_t n_list = 0, tests = 0;
+        size_t max_tests = (size_t)2e8 / (b->n + 1);
+        if (max_tests > SEQ_SHRINK_TESTS)
+            max_tests = SEQ_SHRINK_TESTS;
         for (size_t i = 0; i < b->n; i++)
             if (core[i])
                 list[n_list++] = (int32_t)i;
         for (size_t run = n_list / 2 ? n_list / 2 : 1;; run /= 2) {
-            for (size_t end = n_list; end > 0 && tests < SEQ_SHRINK_TESTS;) {
+            for (size_t end = n_list; end > 0 && tests < max_tests;) {
                 size_t start = end >= run ? end - run : 0;
                 for (size_t i = start; i < end; i++)
                     core[list[i]] = false;
@@ -1484,7 +1548,9 @@ static void shrink(struct seq_run *R)
             if (run <= 1)
                 break;
         }
-        R->minimal = R->evidence_complete && tests < SEQ_SHRINK_TESTS;
+        if (tests >= max_tests)
+            R->evidence_complete = false;
+        R->minimal = R->evidence_complete;
         sim_free(list);
     }
     memcpy(R->bad, core, b->n);
@@ -1494,6 +1560,7 @@ static void shrink(struct seq_run *R)
     sim_free(mine);
     sim_free(off);
     sim_free(cut);
+    sim_free(from);
 }
 
 static void run_free(struct seq_run *R)
@@ -1699,7 +1766,7 @@ static bool find_stale(const struct seq_run *R, long *read, long *newer)
                 w[nw++] = (struct wpos){ s->invoke_pos, hist_op(h, (size_t)s->hist)->complete_pos,
                                          (int32_t)i };
         }
-        qsort(w, nw, sizeof *w, cmp_wpos);
+        sim_qsort(w, nw, sizeof *w, cmp_wpos);
         size_t done = 0;
         int32_t latest = -1;   /* of the writes completed so far, the one invoked last */
         for (size_t i = 0; i < b->n; i++) {

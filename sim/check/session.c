@@ -77,6 +77,7 @@
  * operations and C clients. Key-value histories (get/put/append) are
  * skipped: their values are strings built by appends, not single writes. */
 #include "checker.h"
+#include "sort.h"
 #include "alloc.h"
 #include "linearizable.h"
 
@@ -292,7 +293,7 @@ static int sg_facts(struct sg *g, const hist *h)
         if (is_write(op) && written(op) != HIST_NIL)
             wv[n_wv++] = (struct wv){ op->key, written(op), (long)i };
     }
-    qsort(wv, n_wv, sizeof *wv, cmp_wv);
+    sim_qsort(wv, n_wv, sizeof *wv, cmp_wv);
     for (size_t i = 0; i < n; i++) {
         const struct hist_op *op = hist_op(h, i);
         g->src[i] = SRC_NOT;
@@ -320,8 +321,8 @@ static int sg_facts(struct sg *g, const hist *h)
             g->ob[g->n_ob++] = (struct sk){ g->client_of[i], g->key_of[i], 0, (long)i, -1 };
         }
     }
-    qsort(g->wr, g->n_wr, sizeof *g->wr, cmp_sk);
-    qsort(g->ob, g->n_ob, sizeof *g->ob, cmp_sk);
+    sim_qsort(g->wr, g->n_wr, sizeof *g->wr, cmp_sk);
+    sim_qsort(g->ob, g->n_ob, sizeof *g->ob, cmp_sk);
     /* prefix best: the observation, in its run so far, of the latest write */
     for (size_t i = 0; i < g->n_ob; i++) {
         struct sk *p = &g->ob[i];

@@ -23,6 +23,7 @@
  * of completion, as the reads are swept in order of invocation: counting the
  * newer writes of a read and finding the earliest is O(log n). */
 #include "checker.h"
+#include "sort.h"
 #include "alloc.h"
 #include "history.h"
 #include "linearizable.h"
@@ -233,7 +234,7 @@ static int run_staleness(const struct check_input *in, struct check_result *out)
         if (writes(op, &v))
             vw[n_vw++] = (struct vw){ key_index[op->key], v, (long)i };
     }
-    qsort(vw, n_vw, sizeof *vw, cmp_vw);
+    sim_qsort(vw, n_vw, sizeof *vw, cmp_vw);
     /* per client */
     int64_t *reads_of = sim_xcalloc(n_str + 1, sizeof *reads_of);
     int64_t *stale_of = sim_xcalloc(n_str + 1, sizeof *stale_of);
@@ -255,8 +256,8 @@ static int run_staleness(const struct check_input *in, struct check_result *out)
                 rd[nr++] = (long)i;   /* history order is invocation order */
         }
         memcpy(by_inv, wr, nw * sizeof *wr);
-        qsort(by_inv, nw, sizeof *by_inv, cmp_invoke);
-        qsort(wr, nw, sizeof *wr, cmp_complete);
+        sim_qsort(by_inv, nw, sizeof *by_inv, cmp_invoke);
+        sim_qsort(wr, nw, sizeof *wr, cmp_complete);
         struct fenwick fw;
         fw_init(&fw, nw);
         size_t added = 0;
@@ -314,7 +315,7 @@ static int run_staleness(const struct check_input *in, struct check_result *out)
         }
         fw_free(&fw);
     }
-    qsort(stale, n_stale, sizeof *stale, cmp_worst);
+    sim_qsort(stale, n_stale, sizeof *stale, cmp_worst);
     int64_t max_versions = 0, max_behind = 0;
     for (size_t i = 0; i < n_stale; i++) {
         max_versions = stale[i].versions > max_versions ? stale[i].versions : max_versions;

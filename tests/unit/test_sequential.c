@@ -293,8 +293,8 @@ START_TEST(test_client_seeing_an_older_value_after_a_newer_is_violated)
     tb_init(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     write_(&b, 1, "x", 2);
-    read_(&b, 3, "x", 7);   /* noise the evidence should drop */
-    write_(&b, 3, "x", 7);
+    write_(&b, 3, "x", 7);   /* noise the evidence should drop */
+    read_(&b, 3, "x", 7);
     read_(&b, 2, "x", 2);
     read_(&b, 2, "x", 1);
     struct run r;
@@ -302,6 +302,26 @@ START_TEST(test_client_seeing_an_older_value_after_a_newer_is_violated)
     ck_assert_int_eq(evidence_ops(&r), 4);
     ck_assert_msg(strstr(r.r.reason, "c2's read x=2 then read x=1"), "%s", r.r.reason);
     ck_assert_msg(strstr(r.r.text, "none of them can be left out"), "%s", r.r.text);
+    run_free(&r);
+    hist_free(b.h);
+}
+END_TEST
+
+/* c1 misses its own write. c3's read of that write is not needed to show
+ * it: the evidence keeps the write without its reader. */
+START_TEST(test_evidence_keeps_a_write_without_the_read_that_brought_it_in)
+{
+    struct tb b;
+    tb_init(&b, HIST_REGISTER);
+    write_(&b, 1, "x", 7);
+    read_(&b, 3, "x", 7);
+    read_(&b, 1, "x", NIL);
+    read_(&b, 2, "y", NIL);
+    struct run r;
+    ck_assert_int_eq(run(b.h, &r), CHECK_VIOLATED);
+    ck_assert_int_eq(evidence_ops(&r), 2);
+    ck_assert_msg(strstr(r.r.reason, "c1's write x=7 then read x=nil cannot be put"), "%s",
+                  r.r.reason);
     run_free(&r);
     hist_free(b.h);
 }
@@ -721,6 +741,72 @@ START_TEST(test_verdicts_agree_with_brute_force)
 }
 END_TEST
 
+/* The operations the evidence names, as a history of their own. */
+static hist *evidence_history(const hist *h, const struct run *r)
+{
+    hist *e = hist_new(hist_model(h), hist_clock(h));
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r->ev, "violation"), "operations");
+    const cJSON *x;
+    cJSON_ArrayForEach(x, ops) {
+        int64_t id = (int64_t)cJSON_GetObjectItemCaseSensitive(x, "op")->valuedouble;
+        for (size_t i = 0; i < hist_count(h); i++) {
+            struct hist_op op = *hist_op(h, i);
+            if (op.id != id)
+                continue;
+            op.process = hist_intern(e, hist_str(h, op.process), hist_strlen(h, op.process));
+            op.key = hist_intern(e, hist_str(h, op.key), hist_strlen(h, op.key));
+            if (hist_model(h) == HIST_KV) {
+                if (op.f == HIST_GET)
+                    op.out = hist_intern(e, hist_str(h, op.out), hist_strlen(h, op.out));
+                else
+                    op.arg = hist_intern(e, hist_str(h, op.arg), hist_strlen(h, op.arg));
+            }
+            ck_assert_int_ge(hist_add(e, &op), 0);
+        }
+    }
+    ck_assert_int_eq((int)hist_count(e), cJSON_GetArraySize(ops));
+    return e;
+}
+
+/* Is the evidence closed, as docs/checkers.md defines it: every operation of
+ * h that may have written what an operation of e read is in e (a register's
+ * value; for strings, a put whose value begins a get's value, an append
+ * whose text is in it)? Only a closed set that fails proves that h fails. */
+static bool evidence_closed(const hist *h, const hist *e)
+{
+    for (size_t i = 0; i < hist_count(e); i++) {
+        const struct hist_op *r = hist_op(e, i);
+        bool reads = r->f == HIST_GET || r->f == HIST_READ || (r->f == HIST_CAS && r->type != HIST_FAIL);
+        if (!reads || (r->f != HIST_CAS && r->type != HIST_OK))
+            continue;
+        for (size_t j = 0; j < hist_count(h); j++) {
+            const struct hist_op *w = hist_op(h, j);
+            if (w->type == HIST_FAIL || strcmp(hist_str(h, w->key), hist_str(e, r->key)) != 0)
+                continue;
+            bool needed;
+            if (hist_model(h) == HIST_REGISTER) {
+                int64_t seen = r->f == HIST_READ ? r->out : r->arg;
+                needed = seen != NIL && ((w->f == HIST_WRITE && w->arg == seen) ||
+                                         (w->f == HIST_CAS && w->arg2 == seen));
+            } else {
+                if (r->f != HIST_GET || (w->f != HIST_PUT && w->f != HIST_APPEND))
+                    continue;
+                const char *g = hist_str(e, r->out), *t = hist_str(h, w->arg);
+                needed = w->f == HIST_PUT ? strncmp(g, t, strlen(t)) == 0 : strstr(g, t) != NULL;
+            }
+            if (!needed)
+                continue;
+            bool in = false;
+            for (size_t k = 0; k < hist_count(e) && !in; k++)
+                in = hist_op(e, k)->id == w->id;
+            if (!in)
+                return false;
+        }
+    }
+    return true;
+}
+
 /* ---- strings: the same, for get / put / append ---------------------------- */
 
 struct kref {
@@ -899,6 +985,14 @@ START_TEST(test_kv_verdicts_agree_with_brute_force)
         ck_assert_msg(v == (want ? CHECK_HOLDS : CHECK_VIOLATED),
                       "round %d: the reference says %s, the checker %s: %s", round,
                       want ? "holds" : "violated", check_verdict_name(v), r.r.reason);
+        if (v == CHECK_VIOLATED) {
+            /* the evidence, a history of its own, cannot be ordered either */
+            hist *e = evidence_history(h, &r);
+            ck_assert_msg(!kref_check(e), "round %d: the evidence can be ordered: %s", round,
+                          r.r.reason);
+            ck_assert_msg(evidence_closed(h, e), "round %d: the evidence is not closed", round);
+            hist_free(e);
+        }
         held += want;
         violated += !want;
         run_free(&r);
@@ -929,25 +1023,28 @@ START_TEST(test_evidence_is_a_violation_on_its_own)
         }
         struct run r;
         if (run(h, &r) == CHECK_VIOLATED) {
-            /* rebuild the evidence as a history of its own */
-            hist *e = hist_new(HIST_REGISTER, HIST_CLOCK_NS);
-            const cJSON *ops = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(r.ev, "violation"), "operations");
-            const cJSON *x;
-            cJSON_ArrayForEach(x, ops) {
-                int64_t id = (int64_t)cJSON_GetObjectItemCaseSensitive(x, "op")->valuedouble;
-                for (size_t i = 0; i < hist_count(h); i++) {
-                    struct hist_op op = *hist_op(h, i);
-                    if (op.id != id)
-                        continue;
-                    op.process = hist_intern(e, hist_str(h, op.process), hist_strlen(h, op.process));
-                    op.key = hist_intern(e, hist_str(h, op.key), hist_strlen(h, op.key));
-                    ck_assert_int_ge(hist_add(e, &op), 0);
+            hist *e = evidence_history(h, &r);
+            ck_assert_msg(evidence_closed(h, e), "round %d: the evidence is not closed", round);
+            if (hist_count(e) <= 10) {
+                ck_assert_msg(!ref_check(e), "round %d: the evidence can be ordered", round);
+                /* and it is minimal: without any one of its operations (when
+                 * what is left is still closed), the rest can be ordered */
+                for (size_t x = 0; x < hist_count(e); x++) {
+                    hist *less = hist_new(HIST_REGISTER, HIST_CLOCK_NS);
+                    for (size_t i = 0; i < hist_count(e); i++) {
+                        struct hist_op op = *hist_op(e, i);
+                        if (i == x)
+                            continue;
+                        op.process = hist_intern(less, hist_str(e, op.process), hist_strlen(e, op.process));
+                        op.key = hist_intern(less, hist_str(e, op.key), hist_strlen(e, op.key));
+                        ck_assert_int_ge(hist_add(less, &op), 0);
+                    }
+                    if (evidence_closed(h, less))
+                        ck_assert_msg(ref_check(less), "round %d: the evidence is not minimal: "
+                                      "op %" PRId64 " can go", round, hist_op(e, x)->id);
+                    hist_free(less);
                 }
             }
-            ck_assert_int_eq((int)hist_count(e), cJSON_GetArraySize(ops));
-            if (hist_count(e) <= 10)
-                ck_assert_msg(!ref_check(e), "round %d: the evidence can be ordered", round);
             struct run re;
             ck_assert_int_eq(run(e, &re), CHECK_VIOLATED);
             run_free(&re);
@@ -970,6 +1067,7 @@ static Suite *sequential_suite(void)
     tcase_add_test(tc, test_each_client_behind_on_the_other_key_holds);
     tcase_add_test(tc, test_store_buffer_pattern_is_violated);
     tcase_add_test(tc, test_client_seeing_an_older_value_after_a_newer_is_violated);
+    tcase_add_test(tc, test_evidence_keeps_a_write_without_the_read_that_brought_it_in);
     tcase_add_test(tc, test_read_of_a_value_nobody_wrote_is_violated);
     tcase_add_test(tc, test_indeterminate_write_may_take_effect_after_its_client_moved_on);
     tcase_add_test(tc, test_indeterminate_write_comes_after_its_clients_earlier_operations);

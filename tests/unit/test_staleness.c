@@ -105,7 +105,7 @@ static void facts_init(struct trace_facts *f, int n, const char *const *maps)
     f->final_up = sim_xcalloc((size_t)n, sizeof *f->final_up);
     f->final_state = sim_xcalloc((size_t)n, sizeof *f->final_state);
     for (int i = 0; i < n; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "n%d", i + 1);
         f->names[i] = sim_xstrdup(name);
         if (!maps[i])
