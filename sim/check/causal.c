@@ -131,21 +131,6 @@ static bool is_write(const struct hist_op *op)
     return op->f == HIST_WRITE || op->f == HIST_CAS;
 }
 
-static int64_t written(const struct hist_op *op)
-{
-    return op->f == HIST_CAS ? op->arg2 : op->arg;
-}
-
-static bool is_obs(const struct hist_op *op)
-{
-    return op->type == HIST_OK && (op->f == HIST_READ || op->f == HIST_CAS);
-}
-
-static int64_t observed(const struct hist_op *op)
-{
-    return op->f == HIST_CAS ? op->arg : op->out;
-}
-
 static int cmp_cwv(const void *x, const void *y)
 {
     const struct cwv *a = x, *b = y;
@@ -265,11 +250,11 @@ static int cc_build(struct cc *g, const hist *h)
         bool read = op->f == HIST_READ;
         g->in[i] = op->type != HIST_FAIL && !(read && op->type != HIST_OK);
         g->solid[i] = g->in[i] && op->type == HIST_OK;
-        if (is_write(op) && written(op) != HIST_NIL) {
+        if (is_write(op) && hist_written(op) != HIST_NIL) {
             if (op->type == HIST_FAIL)
-                g->failed[g->n_failed++] = (struct cwv){ op->key, written(op), (long)i };
+                g->failed[g->n_failed++] = (struct cwv){ op->key, hist_written(op), (long)i };
             else
-                wv[n_wv++] = (struct cwv){ op->key, written(op), (long)i };
+                wv[n_wv++] = (struct cwv){ op->key, hist_written(op), (long)i };
         }
     }
     sim_qsort(wv, n_wv, sizeof *wv, cmp_cwv);
@@ -307,10 +292,10 @@ static int cc_build(struct cc *g, const hist *h)
     for (size_t i = 0; i < n; i++) {
         const struct hist_op *op = hist_op(h, i);
         g->src[i] = SRC_NOT;
-        if (!is_obs(op))
+        if (!hist_observes(op))
             continue;
         g->n_obs++;
-        int64_t v = observed(op);
+        int64_t v = hist_observed(op);
         if (v == HIST_NIL) {
             g->src[i] = SRC_INIT;
             continue;

@@ -75,6 +75,27 @@ struct hist_op {
     int32_t complete_line; /* 0 when no completion */
 };
 
+/* ---- what an operation wrote and saw (register histories) ---------------- */
+
+/* The value a write or cas puts in its key (cas: the new value). */
+static inline int64_t hist_written(const struct hist_op *op)
+{
+    return op->f == HIST_CAS ? op->arg2 : op->arg;
+}
+
+/* Did the operation see a value: an ok read, or an ok cas (which saw its
+ * expected value)? */
+static inline bool hist_observes(const struct hist_op *op)
+{
+    return op->type == HIST_OK && (op->f == HIST_READ || op->f == HIST_CAS);
+}
+
+/* The value it saw (hist_observes must hold). */
+static inline int64_t hist_observed(const struct hist_op *op)
+{
+    return op->f == HIST_CAS ? op->arg : op->out;
+}
+
 /* ---- building ------------------------------------------------------------ */
 
 /* An empty history. NULL when out of memory. Free with hist_free. */

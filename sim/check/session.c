@@ -154,21 +154,6 @@ static bool is_write(const struct hist_op *op)
     return (op->f == HIST_WRITE || op->f == HIST_CAS) && op->type != HIST_FAIL;
 }
 
-static int64_t written(const struct hist_op *op)
-{
-    return op->f == HIST_CAS ? op->arg2 : op->arg;
-}
-
-static bool is_obs(const struct hist_op *op)
-{
-    return op->type == HIST_OK && (op->f == HIST_READ || op->f == HIST_CAS);
-}
-
-static int64_t observed(const struct hist_op *op)
-{
-    return op->f == HIST_CAS ? op->arg : op->out;
-}
-
 static int cmp_sk(const void *x, const void *y)
 {
     const struct sk *a = x, *b = y;
@@ -290,16 +275,16 @@ static int sg_facts(struct sg *g, const hist *h)
         g->client_of[i] = dense_client[op->process];
         g->known[i] = is_write(op) && op->type == HIST_OK ? op->complete_pos : HIST_NEVER;
         g->known_by[i] = -1;
-        if (is_write(op) && written(op) != HIST_NIL)
-            wv[n_wv++] = (struct wv){ op->key, written(op), (long)i };
+        if (is_write(op) && hist_written(op) != HIST_NIL)
+            wv[n_wv++] = (struct wv){ op->key, hist_written(op), (long)i };
     }
     sim_qsort(wv, n_wv, sizeof *wv, cmp_wv);
     for (size_t i = 0; i < n; i++) {
         const struct hist_op *op = hist_op(h, i);
         g->src[i] = SRC_NOT;
-        if (!is_obs(op))
+        if (!hist_observes(op))
             continue;
-        long s = find_source(wv, n_wv, op->key, observed(op));
+        long s = find_source(wv, n_wv, op->key, hist_observed(op));
         g->src[i] = s;
         g->n_obs++;
         g->n_init += s == SRC_INIT;
@@ -580,7 +565,7 @@ static const char *saw(const struct sg *g, struct words *w, long r)
 {
     const struct hist_op *op = hist_op(g->h, (size_t)r);
     char *b = scratch(w);
-    const char *what = kv(g, w, r, observed(op));
+    const char *what = kv(g, w, r, hist_observed(op));
     if (op->f == HIST_CAS)
         say(b, 160, "found %s (a successful cas)", what);
     else
@@ -590,7 +575,7 @@ static const char *saw(const struct sg *g, struct words *w, long r)
 
 static const char *wrote(const struct sg *g, struct words *w, long op)
 {
-    return kv(g, w, op, written(hist_op(g->h, (size_t)op)));
+    return kv(g, w, op, hist_written(hist_op(g->h, (size_t)op)));
 }
 
 /* Why write s is definitely older than write w: "c1's write of x=3 had

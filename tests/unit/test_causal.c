@@ -27,74 +27,7 @@ extern const struct checker causal_checker;
 
 /* ==== building histories by hand ========================================== */
 
-struct tb {
-    hist *h;
-    int64_t pos;
-    long open[32];
-};
-
-static void tb_init(struct tb *b)
-{
-    b->h = hist_new(HIST_REGISTER, HIST_CLOCK_NS);
-    ck_assert_ptr_nonnull(b->h);
-    b->pos = 0;
-    for (int i = 0; i < 32; i++)
-        b->open[i] = -1;
-}
-
-static int32_t str(struct tb *b, const char *s)
-{
-    int32_t id = hist_intern(b->h, s, strlen(s));
-    ck_assert_int_ge(id, 0);
-    return id;
-}
-
-static void inv(struct tb *b, int c, enum hist_f f, const char *key, int64_t a, int64_t a2)
-{
-    char name[8];
-    snprintf(name, sizeof name, "c%d", c);
-    struct hist_op op = { 0 };
-    op.id = (int64_t)hist_count(b->h) + 1;
-    op.process = str(b, name);
-    op.key = str(b, key);
-    op.f = (uint8_t)f;
-    op.type = HIST_INFO;
-    op.open = true;
-    op.arg = a;
-    op.arg2 = a2;
-    op.out = NIL;
-    op.invoke_pos = ++b->pos;
-    op.invoke_t = b->pos * 1000000;
-    op.complete_pos = NEVER;
-    op.complete_t = NEVER;
-    long i = hist_add(b->h, &op);
-    ck_assert_int_ge(i, 0);
-    b->open[c] = i;
-}
-
-static void done(struct tb *b, int c, enum hist_type type, int64_t out)
-{
-    ck_assert_int_ge(b->open[c], 0);
-    struct hist_op *op = hist_op_mut(b->h, (size_t)b->open[c]);
-    op->type = (uint8_t)type;
-    op->open = false;
-    op->out = out;
-    op->complete_pos = ++b->pos;
-    op->complete_t = b->pos * 1000000;
-    b->open[c] = -1;
-}
-
-static void write_ok(struct tb *b, int c, const char *key, int64_t v)
-{
-    inv(b, c, HIST_WRITE, key, v, NIL);
-    done(b, c, HIST_OK, NIL);
-}
-
-static void read_ok(struct tb *b, int c, const char *key, int64_t v)
-{
-    inv(b, c, HIST_READ, key, NIL, NIL);
-    done(b, c, HIST_OK, v);
-}
+#include "hist_builder.h"
 
 static enum check_verdict run(hist *h, struct check_result *r)
 {
