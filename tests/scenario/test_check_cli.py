@@ -66,6 +66,16 @@ def make_traces(f, d):
 
 # ==== sim check ==============================================================
 
+def model_of(path):
+    """The model named on the trace's cluster line."""
+    with open(path) as fh:
+        for line in fh:
+            ev = json.loads(line)
+            if ev.get("ev") == "cluster":
+                return ev["model"]
+    return None
+
+
 def check_every_checker_on_every_trace(f, traces, table):
     names = [n for n, _ in table]
     for name, path in traces.items():
@@ -84,7 +94,8 @@ def check_every_checker_on_every_trace(f, traces, table):
         del lines[len(names) + 1:len(names) + 2]
         f.check(lines[len(names)] == "" and lines[len(names) + 1].startswith(f"history: {path} (trace): "),
                 f"{name}: no history line after the verdicts: {lines[len(names):len(names) + 2]}")
-        f.check(lines[len(names) + 2].startswith("trace: model leader_follower, "),
+        model = model_of(path)
+        f.check(lines[len(names) + 2].startswith(f"trace: model {model}, "),
                 f"{name}: no trace line: {lines[len(names) + 2]!r}")
         f.check("linearizable:" in lines, f"{name}: no linearizable section")
         sec = lines.index("linearizable:") if "linearizable:" in lines else 0
@@ -100,7 +111,7 @@ def check_every_checker_on_every_trace(f, traces, table):
         f.check(rc2 == rc, f"{name}: --json exit {rc2}, text {rc}")
         f.check(doc["file"] == path and doc["format"] == "trace" and doc["time_unit"] == "ns",
                 f"{name}: JSON head {doc['file']} {doc['format']}")
-        f.check(doc["trace"]["model"] == "leader_follower" and doc["trace"]["complete"] is True
+        f.check(doc["trace"]["model"] == model and doc["trace"]["complete"] is True
                 and doc["trace"]["nodes"] >= 3, f"{name}: JSON trace {doc['trace']}")
         got = [(c["name"], c["verdict"], c["reason"]) for c in doc["checkers"]]
         f.check(got == [(r[0], r[1], r[2]) for r in rows], f"{name}: JSON and text disagree: {got}")
