@@ -55,7 +55,6 @@
 
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,19 +66,6 @@
 #define SRC_INIT (-2)    /* observed nil */
 #define SRC_NONE (-3)    /* a value no ok or info write wrote */
 #define SRC_AMBIG (-4)   /* a value written more than once */
-
-/* snprintf into buf (n bytes): a sentence too long is cut, never overrun
- * (through vsnprintf, which the compiler does not second-guess). */
-static int say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int say(char *buf, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(buf, n, fmt, ap);
-    va_end(ap);
-    return r;
-}
 
 enum pattern { P_NONE, P_CYCLIC_CO, P_THIN_AIR, P_WRITE_CO_INIT_READ, P_WRITE_CO_READ };
 
@@ -645,7 +631,7 @@ static void chain_text(const struct cc *g, const long *chain, size_t n, char *bu
     buf[0] = 0;
     for (size_t i = 0; i < n; i++) {
         if (n > 8 && i == 3) {
-            used += (size_t)say(buf + used, cap - used, " -> ... (%zu more)", n - 7);
+            used += (size_t)check_say(buf + used, cap - used, " -> ... (%zu more)", n - 7);
             i = n - 5;
             if (used >= cap)
                 break;
@@ -653,7 +639,7 @@ static void chain_text(const struct cc *g, const long *chain, size_t n, char *bu
         }
         char what[256];
         lin_describe_op(g->h, hist_op(g->h, (size_t)chain[i]), what, sizeof what);
-        used += (size_t)say(buf + used, cap - used, "%s%s", i ? " -> " : "", what);
+        used += (size_t)check_say(buf + used, cap - used, "%s%s", i ? " -> " : "", what);
         if (used >= cap)
             break;
     }
@@ -701,7 +687,7 @@ static void evidence_op(const struct cc *g, struct check_result *out, long i, co
     jw_obj_end(j);
     lin_format_time(h, op->invoke_t, t1, sizeof t1);
     if (op->open)
-        say(t2, sizeof t2, "no answer");
+        check_say(t2, sizeof t2, "no answer");
     else
         lin_format_time(h, op->complete_t, t2, sizeof t2);
     check_text(out, "%6" PRId64 "  %-22s %-5s %10s to %-10s %s", op->id, what,
@@ -750,10 +736,10 @@ static int report(const struct cc *g, const struct finding *f, struct check_resu
             const struct hist_op *w = hist_op(h, (size_t)g->failed[at].op);
             hist_process_label(h, w->process, fw, sizeof fw);
             lin_describe_op(h, w, fwhat, sizeof fwhat);
-            say(failed, sizeof failed, ": the only %s failed (%s), so it did not take effect",
+            check_say(failed, sizeof failed, ": the only %s failed (%s), so it did not take effect",
                 cnt == 1 ? "write of it" : "writes of it", fwhat);
         }
-        say(out->reason, sizeof out->reason, "%s at %s, but no write of %s to %s took effect%s",
+        check_say(out->reason, sizeof out->reason, "%s at %s, but no write of %s to %s took effect%s",
             seen, t, val, *hist_str(h, r->key) ? hist_str(h, r->key) : "the register",
             failed[0] ? failed : " (nothing wrote it): a value out of thin air");
         jw_key(j, "missed");
@@ -778,19 +764,19 @@ static int report(const struct cc *g, const struct finding *f, struct check_resu
             lin_describe_op(h, m, mw, sizeof mw);
         }
         if (f->pattern == P_WRITE_CO_INIT_READ)
-            say(out->reason, sizeof out->reason,
+            check_say(out->reason, sizeof out->reason,
                 "%s at %s, but %s happened before that read (%s): a read must see every write "
                 "that causally precedes it, and nil means never written",
                 seen, t, mw, chain_buf);
         else if (f->pattern == P_WRITE_CO_READ) {
             char w1[256];
             lin_describe_op(h, hist_op(h, (size_t)g->src[f->read]), w1, sizeof w1);
-            say(out->reason, sizeof out->reason,
+            check_say(out->reason, sizeof out->reason,
                 "%s at %s, but %s, which came causally after %s, happened before that read "
                 "(%s): the read returned a value that a causally newer write had replaced",
                 seen, t, mw, w1, chain_buf);
         } else
-            say(out->reason, sizeof out->reason,
+            check_say(out->reason, sizeof out->reason,
                 "happens-before has a cycle: %s at %s, a value whose write depends on that "
                 "very read (%s): the read saw its own future",
                 seen, t, chain_buf);
@@ -819,7 +805,7 @@ static int report(const struct cc *g, const struct finding *f, struct check_resu
                 what = ": the write the read saw";
             else if (i == 0)
                 what = ": the read, which starts the cycle";
-            say(step, sizeof step, "%s%s", how, what);
+            check_say(step, sizeof step, "%s%s", how, what);
             evidence_op(g, out, chain[i], step);
         }
         jw_arr_end(j);
@@ -885,7 +871,7 @@ static int run_causal(const struct check_input *in, struct check_result *out)
     const hist *h = in->h;
     if (hist_model(h) != HIST_REGISTER) {
         out->verdict = CHECK_SKIPPED;
-        say(out->reason, sizeof out->reason,
+        check_say(out->reason, sizeof out->reason,
             "causal consistency is checked on register histories (read, write, cas); this one "
             "is key-value (get, put, append), whose values are built by appends, not single writes");
         return 0;
@@ -899,7 +885,7 @@ static int run_causal(const struct check_input *in, struct check_result *out)
     jw *j = &out->evidence;
     if (g.n_clients > 0 && g.n > CAUSAL_MAX_CELLS / g.n_clients) {
         out->verdict = CHECK_UNKNOWN;
-        say(out->reason, sizeof out->reason,
+        check_say(out->reason, sizeof out->reason,
             "too large to check: %zu operations by %zu clients need more than %zu entries of "
             "vector clocks", g.n, g.n_clients, CAUSAL_MAX_CELLS);
         jw_obj(j);
@@ -951,13 +937,13 @@ static int run_causal(const struct check_input *in, struct check_result *out)
         jw_null(j);
         if (g.n_ambig > 0) {
             out->verdict = CHECK_UNKNOWN;
-            say(out->reason, sizeof out->reason,
+            check_say(out->reason, sizeof out->reason,
                 "no bad pattern among the reads that can be judged, but %zu of %zu reads returned "
                 "a value written more than once, so which write they saw is unknown",
                 g.n_ambig, g.n_obs);
         } else {
             out->verdict = CHECK_HOLDS;
-            say(out->reason, sizeof out->reason,
+            check_say(out->reason, sizeof out->reason,
                 "happens-before (each client's order and reads-from) has no cycle and no read "
                 "misses a write that causally precedes it (%zu reads by %zu client%s on %zu key%s)",
                 g.n_obs, g.n_clients, g.n_clients == 1 ? "" : "s", g.n_keys,

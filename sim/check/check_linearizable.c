@@ -153,63 +153,12 @@ static void text_evidence(struct check_result *out, const hist *h, const struct 
 
 /* ---- the same, for programs -------------------------------------------------- */
 
-static void json_value(jw *w, const hist *h, int64_t v)
-{
-    if (hist_model(h) == HIST_KV)
-        jw_str(w, hist_str(h, v));
-    else if (v == HIST_NIL)
-        jw_null(w);
-    else
-        jw_int(w, v);
-}
-
-static void json_op(jw *w, const hist *h, long index)
-{
-    const struct hist_op *op = hist_op(h, (size_t)index);
-    char what[320];
-    jw_obj(w);
-    jw_kint(w, "op", op->id);
-    jw_kstr(w, "process", hist_str(h, op->process));
-    jw_kstr(w, "f", hist_f_name((enum hist_f)op->f));
-    jw_kstr(w, "key", hist_str(h, op->key));
-    jw_kstr(w, "type", op->open ? "open" : hist_type_name((enum hist_type)op->type));
-    jw_key(w, "value");
-    switch ((enum hist_f)op->f) {
-    case HIST_READ:
-    case HIST_GET:
-        if (op->type == HIST_OK)
-            json_value(w, h, op->out);
-        else
-            jw_null(w);
-        break;
-    case HIST_CAS:
-        jw_arr(w);
-        json_value(w, h, op->arg);
-        json_value(w, h, op->arg2);
-        jw_arr_end(w);
-        break;
-    default:
-        json_value(w, h, op->arg);
-        break;
-    }
-    jw_kint(w, "invoke", op->invoke_t);
-    jw_key(w, "complete");
-    if (op->open)
-        jw_null(w);
-    else
-        jw_int(w, op->complete_t);
-    jw_kint(w, "invoke_line", op->invoke_line);
-    jw_kint(w, "complete_line", op->complete_line);
-    jw_kstr(w, "text", lin_describe_op(h, op, what, sizeof what));
-    jw_obj_end(w);
-}
-
 static void json_ops(jw *w, const hist *h, const char *key, const long *ops, size_t n)
 {
     jw_key(w, key);
     jw_arr(w);
     for (size_t i = 0; i < n; i++)
-        json_op(w, h, ops[i]);
+        check_json_op(w, h, ops[i]);
     jw_arr_end(w);
 }
 
@@ -242,12 +191,12 @@ static void json_evidence(jw *w, const hist *h, const struct lin_result *r, uint
     jw_kbool(w, "complete", has && r->evidence_complete);
     jw_key(w, "failed");
     if (has && r->failed_op >= 0)
-        json_op(w, h, r->failed_op);
+        check_json_op(w, h, r->failed_op);
     else
         jw_null(w);
     jw_key(w, "window_after");
     if (has && r->window_after >= 0)
-        json_op(w, h, r->window_after);
+        check_json_op(w, h, r->window_after);
     else
         jw_null(w);
     json_ops(w, h, "window", r->window, has ? r->n_window : 0);

@@ -3,6 +3,7 @@
 #include "sort.h"
 #include "alloc.h"
 #include "trace.h"
+#include "linearizable.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -54,6 +55,66 @@ const char *check_verdict_name(enum check_verdict v)
     case CHECK_SKIPPED: return "skipped";
     }
     return "?";
+}
+
+int check_say(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static void json_value(jw *w, const hist *h, int64_t v)
+{
+    if (hist_model(h) == HIST_KV)
+        jw_str(w, hist_str(h, v));
+    else if (v == HIST_NIL)
+        jw_null(w);
+    else
+        jw_int(w, v);
+}
+
+void check_json_op(jw *w, const hist *h, long index)
+{
+    const struct hist_op *op = hist_op(h, (size_t)index);
+    char what[320];
+    jw_obj(w);
+    jw_kint(w, "op", op->id);
+    jw_kstr(w, "process", hist_str(h, op->process));
+    jw_kstr(w, "f", hist_f_name((enum hist_f)op->f));
+    jw_kstr(w, "key", hist_str(h, op->key));
+    jw_kstr(w, "type", op->open ? "open" : hist_type_name((enum hist_type)op->type));
+    jw_key(w, "value");
+    switch ((enum hist_f)op->f) {
+    case HIST_READ:
+    case HIST_GET:
+        if (op->type == HIST_OK)
+            json_value(w, h, op->out);
+        else
+            jw_null(w);
+        break;
+    case HIST_CAS:
+        jw_arr(w);
+        json_value(w, h, op->arg);
+        json_value(w, h, op->arg2);
+        jw_arr_end(w);
+        break;
+    default:
+        json_value(w, h, op->arg);
+        break;
+    }
+    jw_kint(w, "invoke", op->invoke_t);
+    jw_key(w, "complete");
+    if (op->open)
+        jw_null(w);
+    else
+        jw_int(w, op->complete_t);
+    jw_kint(w, "invoke_line", op->invoke_line);
+    jw_kint(w, "complete_line", op->complete_line);
+    jw_kstr(w, "text", lin_describe_op(h, op, what, sizeof what));
+    jw_obj_end(w);
 }
 
 const struct checker *checker_find(const char *name)

@@ -130,4 +130,14 @@ void check_result_free(struct check_result *r);
 void check_text(struct check_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *check_verdict_name(enum check_verdict v);   /* holds, violated, unknown, skipped */
 
+/* snprintf into buf (n bytes), through vsnprintf so a sentence that is too
+ * long is cut, never overrun, without the compiler's truncation warnings
+ * on long composed reasons. */
+int check_say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Write operation `index` of h as one JSON object (op id, process, f, key,
+ * type, value — [expect, new] for a cas, null for a read that returned
+ * nothing —, times, source lines, and a sentence "c2 read x=1"). */
+void check_json_op(jw *w, const hist *h, long index);
+
 #endif

@@ -1590,48 +1590,6 @@ static void fmt_interval(const hist *h, const struct hist_op *op, char *buf, siz
         snprintf(buf, n, "%s to %s", a, lin_format_time(h, op->complete_t, c, sizeof c));
 }
 
-static void json_value(jw *w, const hist *h, int64_t v)
-{
-    if (hist_model(h) == HIST_KV)
-        jw_str(w, hist_str(h, v));
-    else if (v == HIST_NIL)
-        jw_null(w);
-    else
-        jw_int(w, v);
-}
-
-static void json_op(jw *w, const hist *h, long index)
-{
-    const struct hist_op *op = hist_op(h, (size_t)index);
-    char what[320];
-    jw_obj(w);
-    jw_kint(w, "op", op->id);
-    jw_kstr(w, "process", hist_str(h, op->process));
-    jw_kstr(w, "f", hist_f_name((enum hist_f)op->f));
-    jw_kstr(w, "key", hist_str(h, op->key));
-    jw_kstr(w, "type", op->open ? "open" : hist_type_name((enum hist_type)op->type));
-    jw_key(w, "value");
-    if (op->f == HIST_READ || op->f == HIST_GET)
-        json_value(w, h, op->out);
-    else if (op->f == HIST_CAS) {
-        jw_arr(w);
-        json_value(w, h, op->arg);
-        json_value(w, h, op->arg2);
-        jw_arr_end(w);
-    } else
-        json_value(w, h, op->arg);
-    jw_kint(w, "invoke", op->invoke_t);
-    jw_key(w, "complete");
-    if (op->open)
-        jw_null(w);
-    else
-        jw_int(w, op->complete_t);
-    jw_kint(w, "invoke_line", op->invoke_line);
-    jw_kint(w, "complete_line", op->complete_line);
-    jw_kstr(w, "text", lin_describe_op(h, op, what, sizeof what));
-    jw_obj_end(w);
-}
-
 /* "write x=1" without the process, and "(indeterminate)" for an info one. */
 static const char *op_short(const hist *h, const struct hist_op *op, char *buf, size_t n)
 {
@@ -1844,7 +1802,7 @@ static void text_and_json(const struct seq_run *R, enum seq_verdict v, struct ch
         jw_arr(w);
         for (size_t i = 0; i < b->n; i++)
             if (R->bad[i])
-                json_op(w, h, b->ops[i].hist);
+                check_json_op(w, h, b->ops[i].hist);
         jw_arr_end(w);
         int32_t *procs;
         size_t n_procs;
@@ -1893,9 +1851,9 @@ static void text_and_json(const struct seq_run *R, enum seq_verdict v, struct ch
     if (v == SEQ_HOLDS && find_stale(R, &early, &late)) {
         jw_obj(w);
         jw_key(w, "read");
-        json_op(w, h, early);
+        check_json_op(w, h, early);
         jw_key(w, "overwritten_by");
-        json_op(w, h, late);
+        check_json_op(w, h, late);
         jw_obj_end(w);
     } else
         jw_null(w);

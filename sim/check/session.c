@@ -82,7 +82,6 @@
 #include "linearizable.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,19 +90,6 @@
 #define SRC_INIT (-2)    /* observed nil: the initial version */
 #define SRC_NONE (-3)    /* a value that no ok or info write wrote */
 #define SRC_AMBIG (-4)   /* a value written more than once */
-
-/* snprintf into buf (n bytes): a sentence too long is cut, never overrun
- * (through vsnprintf, which the compiler does not second-guess). */
-static int say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int say(char *buf, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(buf, n, fmt, ap);
-    va_end(ap);
-    return r;
-}
 
 enum sg_kind { SG_RYW, SG_MR, SG_MW, SG_WFR, SG_N };
 
@@ -551,7 +537,7 @@ static const char *kv(const struct sg *g, struct words *w, long op, int64_t v)
     char val[64];
     lin_format_value(g->h, v, val, sizeof val);
     char *b = scratch(w);
-    say(b, 160, "%s%s%s", key, *key ? "=" : "", val);
+    check_say(b, 160, "%s%s%s", key, *key ? "=" : "", val);
     return b;
 }
 
@@ -567,9 +553,9 @@ static const char *saw(const struct sg *g, struct words *w, long r)
     char *b = scratch(w);
     const char *what = kv(g, w, r, hist_observed(op));
     if (op->f == HIST_CAS)
-        say(b, 160, "found %s (a successful cas)", what);
+        check_say(b, 160, "found %s (a successful cas)", what);
     else
-        say(b, 160, "read %s", what);
+        check_say(b, 160, "read %s", what);
     return b;
 }
 
@@ -586,15 +572,15 @@ static void why_older(const struct sg *g, char *buf, size_t n, long s, long w)
     ws.next = 0;
     const struct hist_op *wo = hist_op(g->h, (size_t)w);
     if (s == SRC_INIT) {
-        say(buf, n, "nil means never written");
+        check_say(buf, n, "nil means never written");
         return;
     }
     if (g->known_by[s] < 0)
-        say(buf, n, "%s's write of %s had completed at %s, before %s's write of %s began at %s",
+        check_say(buf, n, "%s's write of %s had completed at %s, before %s's write of %s began at %s",
             who(g, &ws, s), wrote(g, &ws, s), at(g, &ws, hist_op(g->h, (size_t)s)->complete_t),
             who(g, &ws, w), wrote(g, &ws, w), at(g, &ws, wo->invoke_t));
     else
-        say(buf, n,
+        check_say(buf, n,
             "%s's write of %s (%s) had taken effect by %s, when %s's read of it ended, "
             "before %s's write of %s began at %s",
             who(g, &ws, s), wrote(g, &ws, s),
@@ -618,13 +604,13 @@ static void say_reason(const struct sg *g, const struct sg_find *f, enum sg_kind
     switch (kind) {
     case SG_RYW:
         why_older(g, older_txt, sizeof older_txt, f->source, f->w1);
-        say(out, n, "%s wrote %s at %s and then %s at %s, but %s: %s did not see its own write",
+        check_say(out, n, "%s wrote %s at %s and then %s at %s, but %s: %s did not see its own write",
             who(g, &ws, f->w1), wrote(g, &ws, f->w1), at(g, &ws, hist_op(h, (size_t)f->w1)->complete_t),
             saw(g, &ws, f->read), at(g, &ws, r->complete_t), older_txt, who(g, &ws, f->read));
         return;
     case SG_MR:
         why_older(g, older_txt, sizeof older_txt, f->source, f->w2);
-        say(out, n, "%s %s at %s and then %s at %s, but %s: %s's reads went back in time",
+        check_say(out, n, "%s %s at %s and then %s at %s, but %s: %s's reads went back in time",
             who(g, &ws, f->r2), saw(g, &ws, f->r2), at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t),
             saw(g, &ws, f->read), at(g, &ws, r->complete_t), older_txt, who(g, &ws, f->read));
         return;
@@ -635,38 +621,38 @@ static void say_reason(const struct sg *g, const struct sg_find *f, enum sg_kind
     const char *obs = who(g, &ws, f->read);
     const char *writer = who(g, &ws, f->w2);
     if (f->source == SRC_INIT)
-        say(older_txt, sizeof older_txt, "nil: never written");
+        check_say(older_txt, sizeof older_txt, "nil: never written");
     else {
         char why[500];
         why_older(g, why, sizeof why, f->source, f->w1);
-        say(older_txt, sizeof older_txt, "older than %s: %s", wrote(g, &ws, f->w1), why);
+        check_say(older_txt, sizeof older_txt, "older than %s: %s", wrote(g, &ws, f->w1), why);
     }
     if (kind == SG_MW)
-        say(story, sizeof story,
+        check_say(story, sizeof story,
             "%s wrote %s and then %s; %s %s at %s and then %s at %s (%s): %s saw %s's second "
             "write without its first",
             writer, wrote(g, &ws, f->w1), wrote(g, &ws, f->w2), obs, saw(g, &ws, f->r2),
             at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t), saw(g, &ws, f->read),
             at(g, &ws, r->complete_t), older_txt, obs, writer);
     else
-        say(story, sizeof story,
+        check_say(story, sizeof story,
             "%s read %s and then wrote %s; %s %s at %s and then %s at %s (%s): %s saw %s's "
             "write without the write %s had read before making it",
             writer, wrote(g, &ws, f->w1), wrote(g, &ws, f->w2), obs, saw(g, &ws, f->r2),
             at(g, &ws, hist_op(h, (size_t)f->r2)->complete_t), saw(g, &ws, f->read),
             at(g, &ws, r->complete_t), older_txt, obs, writer, writer);
     if (confounded)
-        say(tail, sizeof tail,
+        check_say(tail, sizeof tail,
             "; but %s's own reads went back in time too (its %s at %s broke %s), so a "
             "replica lagging behind may explain this as well",
             obs, saw(g, &ws, f->local), at(g, &ws, hist_op(h, (size_t)f->local)->complete_t),
             kind_name[f->local_kind]);
     else
-        say(tail, sizeof tail,
+        check_say(tail, sizeof tail,
             " (%s's reads never went back in time on any one key, so it is taken to have kept "
             "what it had seen)",
             obs);
-    say(out, n, "%s%s", story, tail);
+    check_say(out, n, "%s%s", story, tail);
 }
 
 static void evidence_op(const struct sg *g, struct check_result *out, long i, const char *role)
@@ -708,7 +694,7 @@ static void evidence_op(const struct sg *g, struct check_result *out, long i, co
     jw_obj_end(j);
     lin_format_time(h, op->invoke_t, t1, sizeof t1);
     if (op->open)
-        say(t2, sizeof t2, "no answer");
+        check_say(t2, sizeof t2, "no answer");
     else
         lin_format_time(h, op->complete_t, t2, sizeof t2);
     check_text(out, "%6" PRId64 "  %-22s %-5s %10s to %-10s %s", op->id, what,
@@ -720,7 +706,7 @@ static int run_kind(const struct check_input *in, struct check_result *out, enum
     const hist *h = in->h;
     if (hist_model(h) != HIST_REGISTER) {
         out->verdict = CHECK_SKIPPED;
-        say(out->reason, sizeof out->reason,
+        check_say(out->reason, sizeof out->reason,
             "%s is checked on register histories (read, write, cas); this one is key-value "
             "(get, put, append), whose values are built by appends, not single writes",
             kind_name[kind]);
@@ -776,13 +762,13 @@ static int run_kind(const struct check_input *in, struct check_result *out, enum
         jw_null(j);
         if (g.n_ambig > 0) {
             out->verdict = CHECK_UNKNOWN;
-            say(out->reason, sizeof out->reason,
+            check_say(out->reason, sizeof out->reason,
                 "no violation of %s among the reads that can be judged, but %zu of %zu reads "
                 "returned a value written more than once, so which write they saw is unknown",
                 kind_name[kind], g.n_ambig, g.n_obs);
         } else {
             out->verdict = CHECK_HOLDS;
-            say(out->reason, sizeof out->reason,
+            check_say(out->reason, sizeof out->reason,
                 "no client's reads break %s (%zu reads by %zu client%s on %zu key%s)",
                 kind_name[kind], g.n_obs, g.n_clients, g.n_clients == 1 ? "" : "s", g.n_keys,
                 g.n_keys == 1 ? "" : "s");

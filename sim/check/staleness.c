@@ -182,33 +182,6 @@ static const char *amount(const hist *h, int64_t d, char *buf, size_t n)
     return buf;
 }
 
-static void json_op(jw *w, const hist *h, long index)
-{
-    const struct hist_op *op = hist_op(h, (size_t)index);
-    char what[320];
-    int64_t v = op->f == HIST_READ ? op->out : op->f == HIST_CAS ? op->arg2 : op->arg;
-    jw_obj(w);
-    jw_kint(w, "op", op->id);
-    jw_kstr(w, "process", hist_str(h, op->process));
-    jw_kstr(w, "f", hist_f_name((enum hist_f)op->f));
-    jw_kstr(w, "key", hist_str(h, op->key));
-    jw_key(w, "value");
-    if (v == HIST_NIL)
-        jw_null(w);
-    else
-        jw_int(w, v);
-    jw_kint(w, "invoke", op->invoke_t);
-    jw_key(w, "complete");
-    if (op->open)
-        jw_null(w);
-    else
-        jw_int(w, op->complete_t);
-    jw_kint(w, "invoke_line", op->invoke_line);
-    jw_kint(w, "complete_line", op->complete_line);
-    jw_kstr(w, "text", lin_describe_op(h, op, what, sizeof what));
-    jw_obj_end(w);
-}
-
 static int run_staleness(const struct check_input *in, struct check_result *out)
 {
     const hist *h = in->h;
@@ -359,9 +332,9 @@ static int run_staleness(const struct check_input *in, struct check_result *out)
     for (size_t i = 0; i < n_stale && i < STALE_SHOW; i++) {
         jw_obj(j);
         jw_key(j, "read");
-        json_op(j, h, stale[i].read);
+        check_json_op(j, h, stale[i].read);
         jw_key(j, "missed");
-        json_op(j, h, stale[i].missed);
+        check_json_op(j, h, stale[i].missed);
         jw_kint(j, "versions", stale[i].versions);
         jw_kint(j, "behind", stale[i].behind);
         jw_obj_end(j);
