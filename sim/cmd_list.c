@@ -31,6 +31,7 @@ static const char *type_name(const struct model_param *p)
     case PARAM_TIME: return "time";
     case PARAM_ENUM: return p->choices;
     case PARAM_NUM: return "number";
+    case PARAM_FUNC: return "lua function";
     }
     return "?";
 }
@@ -85,7 +86,13 @@ int cmd_list(int argc, char **argv)
     for (const struct model *const *m = model_all(); *m; m++) {
         printf("\n  %s - %s\n", (*m)->name, (*m)->summary);
         for (const struct model_param *p = (*m)->params; p && p->name; p++)
-            printf("    %-18s %-22s default %-8s %s\n", p->name, type_name(p), p->def, p->help);
+            printf("    %-18s %-22s default %-8s %s\n", p->name, type_name(p), p->def ? p->def : "none",
+                   p->help);
+        if ((*m)->mutants) {
+            printf("    mutants (--param mutant=NAME switches one deliberate bug on):\n");
+            for (const struct model_mutant *mu = (*m)->mutants; mu->name; mu++)
+                printf("      %-24s %s\n", mu->name, mu->help);
+        }
     }
     DIR *d = opendir(dir);
     char beside[4096];

@@ -196,7 +196,7 @@ static int check_expectations(struct lsim_result *res, const char *path, char *e
             continue;
         struct check_result r;
         check_result_init(&r);
-        if (checkers[i]->run(&in, &r) != 0) {
+        if (check_run(checkers[i], &in, &r) != 0) {
             snprintf(err, errlen, "%s checker: out of memory", checkers[i]->name);
             code = SIM_EXIT_INTERNAL;
         } else

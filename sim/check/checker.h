@@ -118,6 +118,12 @@ struct checker {
     int (*run)(const struct check_input *in, struct check_result *out);
 };
 
+/* Run checker c on in into out (initialised by the caller). A checker that
+ * judges registers (all but converges and invariants) is not run on a
+ * history with add/remove operations or reads that returned several
+ * values: out is then CHECK_SKIPPED with the reason. 0, or HIST_ENOMEM. */
+int check_run(const struct checker *c, const struct check_input *in, struct check_result *out);
+
 /* Every checker, NULL-terminated, in the order sim check prints them. */
 extern const struct checker *const checkers[];
 const struct checker *checker_find(const char *name);

@@ -501,7 +501,7 @@ int cmd_check(int argc, char **argv)
         check_result_init(&run->result);
         if (checkers[i]->needs_trace && !have_facts)
             skip(&run->result, format);
-        else if (checkers[i]->run(&in, &run->result) != 0) {
+        else if (check_run(checkers[i], &in, &run->result) != 0) {
             cli_error("check: %s: out of memory", checkers[i]->name);
             code = SIM_EXIT_INTERNAL;
             goto out;

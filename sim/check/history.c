@@ -28,6 +28,8 @@ struct hist {
     size_t table_cap;          /* a power of two */
     int32_t *keys;             /* key ids in order of first appearance */
     size_t n_keys, cap_keys;
+    size_t n_addrem;           /* add/remove operations */
+    size_t n_multi;            /* reads that returned several values */
     char warning[300];
 };
 
@@ -199,8 +201,25 @@ const char *hist_process_label(const hist *h, int32_t process, char *buf, size_t
 
 const char *hist_f_name(enum hist_f f)
 {
-    static const char *const names[] = { "read", "write", "cas", "get", "put", "append" };
+    static const char *const names[] = { "read", "write", "cas", "get", "put", "append", "add", "remove" };
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
+}
+
+bool hist_registers_only(const hist *h, char *why, size_t whylen)
+{
+    if (h->n_addrem == 0 && h->n_multi == 0)
+        return true;
+    if (why && whylen) {
+        if (h->n_addrem && h->n_multi)
+            snprintf(why, whylen, "%zu add/remove operations and %zu reads that returned several values",
+                     h->n_addrem, h->n_multi);
+        else if (h->n_addrem)
+            snprintf(why, whylen, "%zu add/remove operations (a counter or a set)", h->n_addrem);
+        else
+            snprintf(why, whylen, "%zu reads that returned several values (siblings or a set)",
+                     h->n_multi);
+    }
+    return false;
 }
 
 const char *hist_type_name(enum hist_type t)
@@ -469,9 +488,13 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
         f = HIST_WRITE;
     else if (strcmp(jf->valuestring, "cas") == 0)
         f = HIST_CAS;
+    else if (strcmp(jf->valuestring, "add") == 0)
+        f = HIST_ADD;
+    else if (strcmp(jf->valuestring, "remove") == 0)
+        f = HIST_REMOVE;
     else
         return rfail(r, "unknown operation type \"%.40s\" in op %" PRId64
-                        " (expected read, write or cas)", jf->valuestring, id);
+                        " (expected read, write, cas, add or remove)", jf->valuestring, id);
     if (!cJSON_IsString(jkey))
         return rfail(r, "%s of op %" PRId64 " without a \"key\"", ev, id);
     int32_t process = rintern(r, client->valuestring, strlen(client->valuestring));
@@ -488,8 +511,11 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
         op.invoke_pos = r->line;
         op.invoke_t = t;
         op.out = HIST_NIL;
-        if (f == HIST_WRITE && !(json_int(value, &op.arg) && op.arg != HIST_NIL))
-            return rfail(r, "write of op %" PRId64 " without an integer \"value\"", id);
+        if ((f == HIST_WRITE || f == HIST_ADD || f == HIST_REMOVE) &&
+            !(json_int(value, &op.arg) && op.arg != HIST_NIL))
+            return rfail(r, "%s of op %" PRId64 " without an integer \"value\"", hist_f_name(f), id);
+        if (f == HIST_ADD || f == HIST_REMOVE)
+            r->h->n_addrem++;
         if (f == HIST_CAS) {
             if (!cJSON_IsArray(value) || cJSON_GetArraySize(value) != 2 ||
                 !json_value(cJSON_GetArrayItem(value, 0), &op.arg) ||
@@ -523,7 +549,15 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
                      id, hist_f_name(f), hist_str(r->h, key), hist_f_name((enum hist_f)op->f),
                      hist_str(r->h, op->key), op->invoke_line);
     enum hist_type type = ev[0] == 'o' ? HIST_OK : ev[0] == 'f' ? HIST_FAIL : HIST_INFO;
-    if (type == HIST_OK && f == HIST_READ && !json_value(value, &op->out))
+    const cJSON *values = cJSON_GetObjectItemCaseSensitive(j, "values");
+    if (type == HIST_OK && f == HIST_READ && values) {
+        /* several values (siblings, a set): kept as a mark, not as values */
+        if (!cJSON_IsArray(values))
+            return rfail(r, "ok read of op %" PRId64 " with \"values\" that is not a list", id);
+        op->multi = true;
+        op->out = HIST_NIL;
+        r->h->n_multi++;
+    } else if (type == HIST_OK && f == HIST_READ && !json_value(value, &op->out))
         return rfail(r, "ok read of op %" PRId64 " without an integer or null \"value\"", id);
     /* Check the process slot the same way the other readers do. */
     int rc = 0;

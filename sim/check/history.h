@@ -42,7 +42,10 @@ enum hist_model {
     HIST_KV,         /* get / put / append on string values; a missing key reads "" */
 };
 
-enum hist_f { HIST_READ, HIST_WRITE, HIST_CAS, HIST_GET, HIST_PUT, HIST_APPEND };
+/* HIST_ADD and HIST_REMOVE (a counter's increment, a set's element) come
+ * only from sim traces of models with such types; register checkers do not
+ * judge histories that have them (see hist_registers_only). */
+enum hist_f { HIST_READ, HIST_WRITE, HIST_CAS, HIST_GET, HIST_PUT, HIST_APPEND, HIST_ADD, HIST_REMOVE };
 
 enum hist_type { HIST_OK, HIST_FAIL, HIST_INFO };
 
@@ -63,6 +66,8 @@ struct hist_op {
                             * constrains the order (Jepsen's failed cas read a
                             * value other than its expected one) */
     bool open;             /* no completion at all: the history ended first (type is INFO) */
+    bool multi;            /* read with type OK that returned several values (siblings,
+                            * a set): out is HIST_NIL and the values are not kept */
     int64_t arg;           /* write/put/append: the value; cas: the expected value */
     int64_t arg2;          /* cas: the new value */
     int64_t out;           /* read/get with type OK: the value returned */
@@ -87,7 +92,7 @@ static inline int64_t hist_written(const struct hist_op *op)
  * expected value)? */
 static inline bool hist_observes(const struct hist_op *op)
 {
-    return op->type == HIST_OK && (op->f == HIST_READ || op->f == HIST_CAS);
+    return op->type == HIST_OK && !op->multi && (op->f == HIST_READ || op->f == HIST_CAS);
 }
 
 /* The value it saw (hist_observes must hold). */
@@ -133,6 +138,12 @@ int32_t hist_key(const hist *h, size_t k);
 const char *hist_process_label(const hist *h, int32_t process, char *buf, size_t n);
 
 const char *hist_f_name(enum hist_f f);
+
+/* Whether every operation is a register read, write or cas with one value
+ * (or a kv get/put/append). False when the history has add/remove or reads
+ * that returned several values; then why (if not NULL) gets a phrase such
+ * as "12 add/remove operations and 3 reads that returned several values". */
+bool hist_registers_only(const hist *h, char *why, size_t whylen);
 const char *hist_type_name(enum hist_type t);
 const char *hist_format_name(enum hist_format f);
 /* "trace", "jepsen", "porcupine-kv" -> format; false when unknown. */

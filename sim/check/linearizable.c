@@ -1426,6 +1426,9 @@ static bool prepare_key(struct search *s, const long *idx, size_t n, struct keyo
             l.kind = K_APPEND;
             l.a = op->arg;
             break;
+        case HIST_ADD:
+        case HIST_REMOVE:
+            continue;   /* not a register operation; check_run keeps such histories away */
         }
         k->ops[k->n++] = l;
     }
@@ -1502,6 +1505,11 @@ static const char *op_what(const hist *h, const struct hist_op *op, char *buf, s
         break;
     case HIST_APPEND:
         snprintf(buf, n, "append(%s, %s)", key, lin_format_value(h, op->arg, v1, sizeof v1));
+        break;
+    case HIST_ADD:
+    case HIST_REMOVE:
+        snprintf(buf, n, "%s %s %s", hist_f_name((enum hist_f)op->f), key,
+                 lin_format_value(h, op->arg, v1, sizeof v1));
         break;
     }
     return buf;

@@ -268,6 +268,10 @@ static void base_build(struct base *b, const hist *h)
         int64_t obs = 0, wrt = 0;
         bool has_obs = false, has_wrt = false;
         switch ((enum hist_f)op->f) {
+        case HIST_ADD:
+        case HIST_REMOVE:
+            keep = false;   /* not a register operation; check_run keeps such histories away */
+            break;
         case HIST_READ:
         case HIST_GET:
             keep = op->type == HIST_OK;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+_Static_assert(OP_KINDS == OP__COUNT, "workload.h's OP_KINDS must match model.h's op types");
+
 void workload_defaults(struct workload *wl)
 {
     memset(wl, 0, sizeof *wl);
@@ -24,6 +26,8 @@ void workload_defaults(struct workload *wl)
     wl->mix[OP_READ] = 0.5;
     wl->mix[OP_WRITE] = 0.5;
     wl->mix[OP_CAS] = 0.0;
+    wl->values_lo = 1;
+    wl->values_hi = 1;
     wl->start = 0;
     wl->duration = 0;
     wl->timeout = 100 * SIM_MS;
@@ -75,9 +79,18 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         snprintf(err, errlen, "an open-loop workload needs a rate above 0 operations per second");
         return -1;
     }
-    double mix = wl->mix[OP_READ] + wl->mix[OP_WRITE] + wl->mix[OP_CAS];
-    if (!(mix > 0) || wl->mix[OP_READ] < 0 || wl->mix[OP_WRITE] < 0 || wl->mix[OP_CAS] < 0) {
+    double mix = 0;
+    bool negative = false;
+    for (int t = 0; t < OP__COUNT; t++) {
+        mix += wl->mix[t];
+        negative |= wl->mix[t] < 0;
+    }
+    if (!(mix > 0) || negative) {
         snprintf(err, errlen, "the operation mix needs non-negative weights that add up to more than 0");
+        return -1;
+    }
+    if (wl->values_lo > wl->values_hi) {
+        snprintf(err, errlen, "the values range needs lo <= hi");
         return -1;
     }
     if (wl->target == WL_TARGET_NODE && (wl->node < 0 || wl->node >= w->n_nodes)) {
@@ -142,6 +155,13 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         for (int t = 0; t < OP__COUNT; t++)
             jw_knum(j, op_type_name((enum op_type)t), cfg->mix[t]);
         jw_obj_end(j);
+        if (cfg->mix[OP_ADD] > 0 || cfg->mix[OP_REMOVE] > 0) {
+            jw_key(j, "values");
+            jw_arr(j);
+            jw_int(j, cfg->values_lo);
+            jw_int(j, cfg->values_hi);
+            jw_arr_end(j);
+        }
         jw_kint(j, "start", cfg->start);
         jw_kint(j, "duration", cfg->duration);
         jw_kint(j, "timeout", cfg->timeout);
@@ -186,13 +206,21 @@ static int draw_key(struct wl_state *s, struct client *c)
 
 static enum op_type draw_type(struct wl_state *s, struct client *c)
 {
-    double total = s->cfg.mix[0] + s->cfg.mix[1] + s->cfg.mix[2];
+    double total = 0;
+    int last = OP_READ;
+    for (int t = 0; t < OP__COUNT; t++) {
+        total += s->cfg.mix[t];
+        if (s->cfg.mix[t] > 0)
+            last = t;
+    }
     double u = pcg32_unit(&c->rng) * total;
-    if (u < s->cfg.mix[OP_READ])
-        return OP_READ;
-    if (u < s->cfg.mix[OP_READ] + s->cfg.mix[OP_WRITE] || s->cfg.mix[OP_CAS] <= 0)
-        return OP_WRITE;
-    return OP_CAS;
+    double acc = 0;
+    for (int t = 0; t < last; t++) {
+        acc += s->cfg.mix[t];
+        if (s->cfg.mix[t] > 0 && u < acc)
+            return (enum op_type)t;
+    }
+    return (enum op_type)last;
 }
 
 static sim_time retry_delay(const struct workload *cfg, struct client *c, int retry)
@@ -246,7 +274,7 @@ void world_trace_op(world *w, const char *ev, const struct client *c, const stru
             jw_int(j, p->op.expect);
             jw_int(j, p->op.value);
             jw_arr_end(j);
-        } else if (p->op.type == OP_WRITE) {
+        } else if (p->op.type != OP_READ) {
             jw_kint(j, "value", p->op.value);
         } else {
             jw_key(j, "value");
@@ -254,6 +282,17 @@ void world_trace_op(world *w, const char *ev, const struct client *c, const stru
         }
         if (p->queued_at < p->invoked_at)
             jw_kint(j, "queued", p->invoked_at - p->queued_at);
+    } else if (p->op.type == OP_READ && p->n_values > 0 && strcmp(ev, "ok") == 0) {
+        /* several values: siblings, or a set's elements */
+        jw_key(j, "value");
+        jw_null(j);
+        jw_key(j, "values");
+        jw_arr(j);
+        for (int i = 0; i < p->n_values; i++)
+            jw_int(j, p->values[i]);
+        jw_arr_end(j);
+        jw_kint(j, "latency", w->now - p->invoked_at);
+        jw_kint(j, "attempts", p->tries);
     } else {
         jw_key(j, "value");
         if (p->op.type == OP_READ) {
@@ -285,8 +324,15 @@ static void send_attempt(world *w, struct client *c, int node)
     p->op.attempt = p->tries;
     p->node = node;
     p->token = w->next_token++;
-    struct envelope *env = world_envelope_new(w, c->endpoint, node, MSG_REQUEST, 0);
+    /* a write, add or remove carries the causal context the client's last
+     * read of the key returned (the copy travels in the envelope) */
+    size_t cl = p->op.type != OP_READ && c->ctx ? c->ctx_len[p->key] : 0;
+    struct envelope *env = world_envelope_new(w, c->endpoint, node, MSG_REQUEST, cl);
     env->u.op = p->op;
+    env->u.op.ctx = NULL;
+    env->u.op.ctx_len = cl;
+    if (cl)
+        memcpy(env->data, c->ctx[p->key], cl);
     world_send_envelope(w, env);
     evq_push(w->q, w->now + cfg->timeout, EV_CLIENT_TIMEOUT, (uint32_t)c->index, p->token, NULL);
 }
@@ -314,10 +360,17 @@ static void start_op(world *w, struct client *c, sim_time queued_at)
          * it sent, not what the store holds: the guess may be wrong. */
         p->op.expect = s->last_value[key];
     }
-    if (p->op.type != OP_READ) {
+    if (p->op.type == OP_ADD || p->op.type == OP_REMOVE) {
+        /* a counter's increment or a set's element, from the values range */
+        uint64_t span = (uint64_t)(s->cfg.values_hi - s->cfg.values_lo);
+        uint64_t off = span >= UINT32_MAX ? pcg32_next(&c->rng) % (span + 1)
+                                          : pcg32_below(&c->rng, (uint32_t)span + 1);
+        p->op.value = (int64_t)((uint64_t)s->cfg.values_lo + off);
+    } else if (p->op.type != OP_READ) {
         p->op.value = (int64_t)w->next_value++;
         s->last_value[key] = p->op.value;
     }
+    p->key = key;
     p->invoked_at = w->now;
     p->queued_at = queued_at;
     w->stats.ops_invoked++;
@@ -357,6 +410,20 @@ static void complete(world *w, struct client *c, const char *ev, bool has_value,
     next_after_completion(w, c);
 }
 
+/* Remember the causal context a read of key returned, for the next write. */
+static void keep_ctx(world *w, struct client *c, int key, const void *ctx, size_t len)
+{
+    int n_keys = wl_of(w, c)->cfg.n_keys;
+    if (!c->ctx) {
+        c->ctx = sim_xcalloc((size_t)n_keys, sizeof *c->ctx);
+        c->ctx_len = sim_xcalloc((size_t)n_keys, sizeof *c->ctx_len);
+    }
+    if (!c->ctx[key])
+        c->ctx[key] = sim_xmalloc(SIM_CTX_MAX);
+    memcpy(c->ctx[key], ctx, len);
+    c->ctx_len[key] = len;
+}
+
 void client_on_reply(world *w, struct client *c, const struct envelope *env)
 {
     struct pending_op *p = &c->cur;
@@ -368,6 +435,11 @@ void client_on_reply(world *w, struct client *c, const struct envelope *env)
     case REPLY_OK:
         if (cfg->target == WL_TARGET_LEADER)
             c->leader_hint = env->from;
+        if (p->op.type == OP_READ && r->ctx_len > 0)
+            keep_ctx(w, c, p->key, r->ctx, r->ctx_len);
+        p->n_values = r->n_values;
+        if (r->n_values > 0)
+            memcpy(p->values, r->values, (size_t)r->n_values * sizeof *p->values);
         complete(w, c, "ok", r->has_value, r->value, NULL);
         return;
     case REPLY_FAIL:

@@ -16,7 +16,10 @@ typedef struct node_ctx node_ctx;
 
 /* ---- client operations ------------------------------------------------ */
 
-enum op_type { OP_READ, OP_WRITE, OP_CAS, OP__COUNT };
+/* read, write and cas act on a register; add and remove on a counter or a
+ * set (for models with such types): add's value is the increment (counter)
+ * or the element (set), remove's the element. */
+enum op_type { OP_READ, OP_WRITE, OP_CAS, OP_ADD, OP_REMOVE, OP__COUNT };
 const char *op_type_name(enum op_type t);
 
 /* One client operation as a node receives it. key points to a string owned
@@ -30,7 +33,16 @@ struct sim_op {
     const char *key;
     int64_t value;       /* write: the value; cas: the new value */
     int64_t expect;      /* cas: the value expected */
+    /* The causal context the last read of this key by this client returned
+     * (see sim_reply.ctx), or NULL/0. Valid only during on_request: copy it. */
+    const void *ctx;
+    size_t ctx_len;
 };
+
+/* The largest causal context a reply may carry. */
+#define SIM_CTX_MAX 512
+/* The most values one read may return (siblings, a set's elements). */
+#define SIM_VALUES_MAX 64
 
 enum reply_status {
     REPLY_OK,        /* done; for read, value/has_value is the result */
@@ -44,6 +56,17 @@ struct sim_reply {
     int64_t value;
     int redirect;        /* node index, or -1 if unknown */
     const char *error;   /* static text for FAIL and REDIRECT, e.g. "not leader" */
+    /* read: several values instead of one (concurrent siblings, or a set's
+     * elements), n_values <= SIM_VALUES_MAX, copied by node_reply. When
+     * n_values > 0, has_value/value are ignored. */
+    int n_values;
+    const int64_t *values;
+    /* read: an opaque causal context (e.g. a version vector), at most
+     * SIM_CTX_MAX bytes, copied. The client keeps the last one per key and
+     * sends it with its next write, add or remove of that key (sim_op.ctx),
+     * which is how siblings get resolved by the next write. */
+    const void *ctx;
+    size_t ctx_len;
 };
 
 /* ---- the callbacks ---------------------------------------------------- */
@@ -54,6 +77,13 @@ struct model_view {
     void *const *states;
     const params *params;
     sim_time now;
+};
+
+/* A deliberate bug a model can switch on (param "mutant"), for watching the
+ * checkers catch it. `sim list` shows each with its line. */
+struct model_mutant {
+    const char *name;
+    const char *help;
 };
 
 struct model {
@@ -81,6 +111,14 @@ struct model {
     /* Optional: the CAP/PACELC class these parameters put the model in,
      * e.g. "PA/EL", as a static string. */
     const char *(*cap_class)(const params *p);
+    /* Optional: reject a parameter set that cannot work on n_nodes nodes
+     * (say w > n) before anything runs. Return 0, or -1 with one sentence
+     * in err, which the scenario sees as "cluster: <err>". */
+    int (*validate)(const params *p, int n_nodes, char *err, size_t errlen);
+    /* Optional: the mutants, ending with { NULL }. A model with mutants
+     * declares an enum parameter "mutant" whose choices are "none" and
+     * these names. */
+    const struct model_mutant *mutants;
 };
 
 /* The registry of every model, in models/registry.c. */
@@ -126,6 +164,17 @@ void node_reply(node_ctx *ctx, const struct sim_op *op, const struct sim_reply *
 void node_reply_ok(node_ctx *ctx, const struct sim_op *op, bool has_value, int64_t value);
 void node_reply_fail(node_ctx *ctx, const struct sim_op *op, const char *error);
 void node_reply_redirect(node_ctx *ctx, const struct sim_op *op, int leader, const char *error);
+/* A read's answer of several values (siblings or a set) with an optional
+ * causal context; see struct sim_reply. */
+void node_reply_values(node_ctx *ctx, const struct sim_op *op, const int64_t *values, int n_values,
+                       const void *cctx, size_t cctx_len);
+
+/* Call the scenario's Lua function given as parameter `param` (declared
+ * PARAM_FUNC) as f(key, a, b), which must return an integer, into *out.
+ * Returns 0; or -1 if the parameter has no function or the function failed,
+ * in which case the run stops with the scenario error (exit 4) after the
+ * current event and the model should carry on with a fallback. */
+int node_call(node_ctx *ctx, const char *param, const char *key, int64_t a, int64_t b, int64_t *out);
 
 /* Note the node's role and term in the trace (only when they change). */
 void node_set_role(node_ctx *ctx, const char *role, int64_t term);

@@ -57,6 +57,7 @@ static const char *expected(const struct model_param *d)
     case PARAM_BOOL: return "true or false";
     case PARAM_TIME: return "a time such as 50ms";
     case PARAM_NUM: return "a number";
+    case PARAM_FUNC: return "a Lua function, given in the scenario's cluster{params = ...}";
     case PARAM_ENUM: return NULL;  /* "one of a|b|c", written by the caller */
     }
     return "?";
@@ -251,7 +252,7 @@ params *params_new(const char *model_name, const struct model_param *decl, char 
                  p->model, d->name, d->choices ? d->choices : "");
             goto fail;
         }
-        if (d->def && params_set_text(p, d->name, d->def, why, sizeof why) != 0) {
+        if (d->def && d->type != PARAM_FUNC && params_set_text(p, d->name, d->def, why, sizeof why) != 0) {
             fail(err, errlen, "model \"%s\" has a bad default: %s", p->model, why);
             goto fail;
         }
@@ -326,6 +327,8 @@ int params_set_text(params *p, const char *name, const char *text, char *err, si
         return 0;
     case PARAM_ENUM:
         return set_choice(p, (size_t)i, text, err, errlen);
+    case PARAM_FUNC:
+        break;
     }
     return type_error(d, err, errlen, got);
 }
@@ -354,6 +357,7 @@ int params_set_int(params *p, const char *name, int64_t v, char *err, size_t err
         return 0;
     case PARAM_BOOL:
     case PARAM_ENUM:
+    case PARAM_FUNC:
         break;
     }
     return type_error(d, err, errlen, got);
@@ -388,6 +392,7 @@ int params_set_num(params *p, const char *name, double v, char *err, size_t errl
         return params_set_int(p, name, (int64_t)v, err, errlen);
     case PARAM_BOOL:
     case PARAM_ENUM:
+    case PARAM_FUNC:
         break;
     }
     return type_error(d, err, errlen, got);
@@ -423,10 +428,24 @@ int params_set_string(params *p, const char *name, const char *v, char *err, siz
     case PARAM_INT:
     case PARAM_NUM:
     case PARAM_BOOL:
+    case PARAM_FUNC:
         break;
     }
     snprintf(got, sizeof got, "the string \"%s\"", v);
     return type_error(d, err, errlen, got);
+}
+
+/* Mark a function parameter as given; only FUNC takes it. */
+int params_set_func(params *p, const char *name, char *err, size_t errlen)
+{
+    long i = lookup(p, name, err, errlen);
+    if (i < 0)
+        return -1;
+    const struct model_param *d = &p->decl[i];
+    if (d->type != PARAM_FUNC)
+        return type_error(d, err, errlen, "a function");
+    p->values[i].b = true;
+    return 0;
 }
 
 /* ---- getters ------------------------------------------------------------ */
@@ -482,11 +501,17 @@ bool params_is(const params *p, const char *name, const char *choice)
     return strcmp(v->choices[v->choice], choice) == 0;
 }
 
+bool params_has_func(const params *p, const char *name)
+{
+    return get(p, name, PARAM_FUNC)->b;
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 /* Write "name": value for every parameter, in declaration order, into the
  * object open in w: integers and times (ns) as JSON integers, booleans,
- * enums as strings, real numbers as numbers. */
+ * enums as strings, real numbers as numbers, functions as "<lua function>"
+ * (null when not given). */
 void params_write(const params *p, jw *w)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -506,6 +531,12 @@ void params_write(const params *p, jw *w)
             break;
         case PARAM_ENUM:
             jw_str(w, v->choices[v->choice]);
+            break;
+        case PARAM_FUNC:
+            if (v->b)
+                jw_str(w, "<lua function>");
+            else
+                jw_null(w);
             break;
         }
     }

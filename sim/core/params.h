@@ -14,6 +14,8 @@ enum param_type {
     PARAM_TIME,  /* virtual time in ns; text form accepts 250ms, 2s, 10us, 5ns */
     PARAM_ENUM,  /* one of choices, "a|b|c" */
     PARAM_NUM,   /* real number */
+    PARAM_FUNC,  /* a Lua function from the scenario (cluster{params=...}); no
+                  * text form, no default; the model calls it with node_call */
 };
 
 struct model_param {
@@ -41,6 +43,9 @@ int params_set_int(params *p, const char *name, int64_t v, char *err, size_t err
 int params_set_num(params *p, const char *name, double v, char *err, size_t errlen);
 int params_set_bool(params *p, const char *name, bool v, char *err, size_t errlen);
 int params_set_string(params *p, const char *name, const char *v, char *err, size_t errlen);
+/* Mark a PARAM_FUNC parameter as given (the scenario keeps the function);
+ * -1 with err when the name is unknown or not a function parameter. */
+int params_set_func(params *p, const char *name, char *err, size_t errlen);
 
 /* Getters; name must be declared with that type (asserted). */
 int64_t params_int(const params *p, const char *name);
@@ -49,6 +54,8 @@ sim_time params_time(const params *p, const char *name);
 double params_num(const params *p, const char *name);
 const char *params_enum(const params *p, const char *name);
 bool params_is(const params *p, const char *name, const char *choice);
+/* Whether the scenario gave a function for PARAM_FUNC parameter name. */
+bool params_has_func(const params *p, const char *name);
 
 /* Write every value as one JSON object member per parameter. */
 void params_write(const params *p, jw *w);

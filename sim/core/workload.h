@@ -10,6 +10,8 @@
 
 #include "simtypes.h"
 
+#define OP_KINDS 5           /* = OP__COUNT in model.h */
+
 enum wl_keys { WL_KEYS_UNIFORM, WL_KEYS_ZIPF };
 
 enum wl_target {
@@ -28,7 +30,8 @@ struct workload {
     char **keys;             /* owned by the workload after world_workload */
     enum wl_keys key_dist;
     double zipf_s;           /* zipf exponent, > 0 */
-    double mix[3];           /* weights of read, write, cas (indexed by op_type) */
+    double mix[OP_KINDS];    /* weights of read, write, cas, add, remove (by op_type) */
+    int64_t values_lo, values_hi; /* add and remove draw their value in [lo, hi] */
     sim_time start;          /* first operation no earlier than this */
     sim_time duration;       /* no new operation after start + duration; 0 = no end */
     sim_time timeout;        /* per attempt; a timed-out op is retried or becomes info */

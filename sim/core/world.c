@@ -65,6 +65,12 @@ void world_free(world *w)
     for (int i = 0; i < w->n_clients; i++) {
         sim_free(w->clients[i].name);
         sim_free(w->clients[i].queue);
+        if (w->clients[i].ctx) {
+            for (int k = 0; k < w->workloads[w->clients[i].workload].cfg.n_keys; k++)
+                sim_free(w->clients[i].ctx[k]);
+            sim_free(w->clients[i].ctx);
+            sim_free(w->clients[i].ctx_len);
+        }
     }
     sim_free(w->clients);
     for (int i = 0; i < w->n_workloads; i++) {
@@ -196,6 +202,10 @@ int world_cluster(world *w, const struct model *m, params *p, int n,
     }
     if (n < 1 || n > 1000) {
         snprintf(err, errlen, "a cluster needs 1 to 1000 nodes, got %d", n);
+        params_free(p);
+        return -1;
+    }
+    if (m->validate && m->validate(p, n, err, errlen) != 0) {
         params_free(p);
         return -1;
     }
@@ -513,6 +523,8 @@ static void describe_envelope(world *w, jw *j, const struct envelope *env)
         jw_kstr(j, "key", env->u.op.key);
         if (env->u.op.type != OP_READ)
             jw_kint(j, "value", env->u.op.value);
+        if (env->u.op.ctx_len)
+            jw_kint(j, "ctx_bytes", (int64_t)env->u.op.ctx_len);
         if (env->u.op.type == OP_CAS)
             jw_kint(j, "expect", env->u.op.expect);
         jw_kint(j, "attempt", env->u.op.attempt);
@@ -523,7 +535,14 @@ static void describe_envelope(world *w, jw *j, const struct envelope *env)
         jw_kstr(j, "type", "reply");
         jw_kint(j, "op", (int64_t)env->u.r.op.id);
         jw_kstr(j, "status", status[r->status]);
-        if (r->status == REPLY_OK && env->u.r.op.type == OP_READ) {
+        if (r->status == REPLY_OK && env->u.r.op.type == OP_READ && r->n_values > 0) {
+            const int64_t *v = (const int64_t *)(const void *)env->data;
+            jw_key(j, "values");
+            jw_arr(j);
+            for (int i = 0; i < r->n_values; i++)
+                jw_int(j, v[i]);
+            jw_arr_end(j);
+        } else if (r->status == REPLY_OK && env->u.r.op.type == OP_READ) {
             jw_key(j, "value");
             if (r->has_value)
                 jw_int(j, r->value);
@@ -659,27 +678,55 @@ void node_reply(node_ctx *ctx, const struct sim_op *op, const struct sim_reply *
 {
     world *w = ctx->w;
     int to = w->n_nodes + op->client;
-    struct envelope *env = world_envelope_new(w, ctx->index, to, MSG_REPLY, 0);
+    /* values and context travel in the envelope's payload; the pointers are
+     * set again on delivery (world_deliver), the op's request ctx dropped */
+    int nv = reply->status == REPLY_OK && reply->values ? reply->n_values : 0;
+    if (nv < 0)
+        nv = 0;
+    if (nv > SIM_VALUES_MAX)
+        nv = SIM_VALUES_MAX;
+    size_t cl = reply->status == REPLY_OK && reply->ctx ? reply->ctx_len : 0;
+    if (cl > SIM_CTX_MAX)
+        cl = SIM_CTX_MAX;
+    size_t vbytes = (size_t)nv * sizeof(int64_t);
+    struct envelope *env = world_envelope_new(w, ctx->index, to, MSG_REPLY, vbytes + cl);
     env->u.r.op = *op;
+    env->u.r.op.ctx = NULL;
+    env->u.r.op.ctx_len = 0;
     env->u.r.reply = *reply;
+    env->u.r.reply.n_values = nv;
+    env->u.r.reply.ctx_len = cl;
+    if (nv)
+        memcpy(env->data, reply->values, vbytes);
+    if (cl)
+        memcpy(env->data + vbytes, reply->ctx, cl);
     world_send_envelope(w, env);
+}
+
+void node_reply_values(node_ctx *ctx, const struct sim_op *op, const int64_t *values, int n_values,
+                       const void *cctx, size_t cctx_len)
+{
+    struct sim_reply r = { .status = REPLY_OK, .redirect = -1, .n_values = n_values, .values = values,
+                           .ctx = cctx, .ctx_len = cctx_len };
+    node_reply(ctx, op, &r);
 }
 
 void node_reply_ok(node_ctx *ctx, const struct sim_op *op, bool has_value, int64_t value)
 {
-    struct sim_reply r = { REPLY_OK, has_value, value, -1, NULL };
+    struct sim_reply r = { .status = REPLY_OK, .has_value = has_value, .value = value, .redirect = -1 };
     node_reply(ctx, op, &r);
 }
 
 void node_reply_fail(node_ctx *ctx, const struct sim_op *op, const char *error)
 {
-    struct sim_reply r = { REPLY_FAIL, false, 0, -1, error };
+    struct sim_reply r = { .status = REPLY_FAIL, .redirect = -1, .error = error };
     node_reply(ctx, op, &r);
 }
 
 void node_reply_redirect(node_ctx *ctx, const struct sim_op *op, int leader, const char *error)
 {
-    struct sim_reply r = { REPLY_REDIRECT, false, 0, leader, error ? error : "redirect" };
+    struct sim_reply r = { .status = REPLY_REDIRECT, .redirect = leader,
+                           .error = error ? error : "redirect" };
     node_reply(ctx, op, &r);
 }
 
@@ -718,7 +765,7 @@ void node_note_end(node_ctx *ctx)
 
 const char *op_type_name(enum op_type t)
 {
-    static const char *const names[] = { "read", "write", "cas" };
+    static const char *const names[] = { "read", "write", "cas", "add", "remove" };
     return t < OP__COUNT ? names[t] : "?";
 }
 
@@ -758,9 +805,14 @@ static void deliver(world *w, const struct evq_event *ev)
         if (env->kind == MSG_NODE) {
             w->model->on_message(n->state, n, env->from, env->data, env->len);
         } else if (env->kind == MSG_REQUEST) {
+            env->u.op.ctx = env->u.op.ctx_len ? env->data : NULL;
             w->model->on_request(n->state, n, &env->u.op);
         }
     } else {
+        struct sim_reply *r = &env->u.r.reply;
+        size_t vbytes = (size_t)r->n_values * sizeof(int64_t);
+        r->values = r->n_values ? (const int64_t *)(const void *)env->data : NULL;
+        r->ctx = r->ctx_len ? env->data + vbytes : NULL;
         client_on_reply(w, &w->clients[env->to - w->n_nodes], env);
     }
     envelope_release(env);
@@ -837,6 +889,24 @@ void world_at(world *w, sim_time at, uint64_t ref)
     evq_push(w->q, at, EV_SCRIPT, 0, ref, NULL);
 }
 
+void world_set_call(world *w, world_call_fn fn, void *ud)
+{
+    w->call_fn = fn;
+    w->call_ud = ud;
+}
+
+int node_call(node_ctx *ctx, const char *param, const char *key, int64_t a, int64_t b, int64_t *out)
+{
+    world *w = ctx->w;
+    if (!w->call_fn || !params_has_func(w->params, param))
+        return -1;
+    if (w->call_fn(w->call_ud, w, param, key, a, b, out) != 0) {
+        w->stop = 1;
+        return -1;
+    }
+    return 0;
+}
+
 int world_run(world *w, sim_time until)
 {
     struct evq_event ev;
@@ -883,6 +953,8 @@ int world_run(world *w, sim_time until)
         }
         if (node_event && w->model->check)
             run_check(w);
+        if (w->stop)
+            return WORLD_STOPPED;   /* a scenario function called by a model failed */
         if (w->tr && trace_failed(w->tr))
             return WORLD_TRACE_ERROR;
         if (w->progress_fn && (w->stats.events & (WORLD_PROGRESS_EVENTS - 1)) == 0)

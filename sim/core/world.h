@@ -94,11 +94,19 @@ typedef int (*world_script_fn)(void *ud, world *w, uint64_t ref);
 void world_set_script(world *w, world_script_fn fn, void *ud);
 void world_at(world *w, sim_time at, uint64_t ref);
 
+/* Called by node_call: run the scenario function given for PARAM_FUNC
+ * parameter `param` as f(key, a, b) and put its integer result in *out.
+ * Return 0, or nonzero (after keeping the error to report) to stop the run:
+ * world_run then returns WORLD_STOPPED after the current event. */
+typedef int (*world_call_fn)(void *ud, world *w, const char *param, const char *key, int64_t a,
+                             int64_t b, int64_t *out);
+void world_set_call(world *w, world_call_fn fn, void *ud);
+
 /* ---- running ---- */
 
 enum world_status {
     WORLD_OK = 0,
-    WORLD_STOPPED = -1,      /* a script callback asked to stop */
+    WORLD_STOPPED = -1,      /* a script callback or scenario function asked to stop */
     WORLD_EVENT_LIMIT = -2,  /* more events than the limit: a runaway model */
     WORLD_TRACE_ERROR = -3,  /* writing the trace failed */
 };

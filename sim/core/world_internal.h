@@ -79,6 +79,9 @@ struct pending_op {
     bool maybe_applied;     /* an attempt timed out: it may have taken effect */
     int node;               /* where the current attempt went */
     uint64_t token;         /* current attempt; stale timeouts carry old ones */
+    int key;                /* index of op.key in the workload's keys */
+    int n_values;           /* a read's several values (siblings, a set) */
+    int64_t values[SIM_VALUES_MAX];
 };
 
 struct client {
@@ -93,6 +96,9 @@ struct client {
     sim_time *queue;
     size_t q_head, q_len, q_cap;
     bool done;              /* past the workload's end */
+    /* per key of the workload: the causal context of the last read (or NULL) */
+    unsigned char **ctx;
+    size_t *ctx_len;
 };
 
 struct wl_state {
@@ -135,6 +141,8 @@ struct world {
 
     world_script_fn script_fn;
     void *script_ud;
+    world_call_fn call_fn;
+    void *call_ud;
     int stop;
 
     struct nemesis_state *nemesis;

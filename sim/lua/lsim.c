@@ -56,6 +56,7 @@ struct lsim {
     struct lsim_result *res;
     int pending_ref;          /* registry: list of actions awaiting a flush */
     int callbacks_ref;        /* registry: functions and actions of at/every */
+    int funcs_ref;            /* registry: parameter name -> function (PARAM_FUNC) */
     int tostring_ref;         /* registry: the sandbox's tostring */
     int n_pending;
     struct lsim_cb *cbs;
@@ -1071,6 +1072,82 @@ static bool client_like(const char *name)
     return true;
 }
 
+/* Call the function of PARAM_FUNC parameter `param` as f(key, a, b); on
+ * success 0 and the integer result in *out; else -1 and one line in err:
+ * "file:line: message" for an error raised inside, or, for a result that is
+ * not an integer, the place where the function was defined. */
+static int call_func(struct lsim *s, const char *param, const char *key, int64_t a, int64_t b,
+                     int64_t *out, char *err, size_t errlen)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    if (!lua_checkstack(L, 8)) {
+        snprintf(err, errlen, "out of memory (Lua stack)");
+        return -1;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->funcs_ref);
+    lua_getfield(L, -1, param);
+    if (lua_type(L, -1) != LUA_TFUNCTION) {
+        snprintf(err, errlen, "parameter \"%s\" has no function", param);
+        lua_settop(L, top);
+        return -1;
+    }
+    lua_Debug ar;
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &ar);   /* pops the copy */
+    char where[160];
+    snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.linedefined);
+    lua_pushstring(L, key);
+    lua_pushinteger(L, (lua_Integer)a);
+    lua_pushinteger(L, (lua_Integer)b);
+    s->in_callback++;
+    int rc = sandbox_pcall(L, 3, 1, err, errlen);
+    s->in_callback--;
+    if (rc != 0) {
+        lua_settop(L, top);
+        return -1;
+    }
+    int isint = 0;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (!isint || lua_type(L, -1) != LUA_TNUMBER) {
+        snprintf(err, errlen, "%s: the function given as parameter \"%s\" must return an integer, "
+                 "it returned %s for (\"%s\", %" PRId64 ", %" PRId64 ")", where, param,
+                 lua_type(L, -1) == LUA_TNUMBER ? "a number with a fraction" : luaL_typename(L, -1),
+                 key, a, b);
+        lua_settop(L, top);
+        return -1;
+    }
+    *out = (int64_t)v;
+    lua_settop(L, top);
+    return 0;
+}
+
+/* node_call's way into Lua; a failure stops the run with the error. */
+static int call_handler(void *ud, world *w, const char *param, const char *key, int64_t a, int64_t b,
+                        int64_t *out)
+{
+    struct lsim *s = ud;
+    (void)w;
+    return call_func(s, param, key, a, b, out, s->cb_error, sizeof s->cb_error) != 0;
+}
+
+/* Try every function parameter once, f("probe", 1, 2), so a function that
+ * raises an error or returns something other than an integer is reported
+ * at cluster{} rather than in the middle of the run. */
+static void probe_funcs(lua_State *L, struct lsim *s, const struct model *m)
+{
+    char err[1024];
+    const params *p = world_params(s->w);
+    for (const struct model_param *d = m->params; d && d->name; d++) {
+        if (d->type != PARAM_FUNC || !params_has_func(p, d->name))
+            continue;
+        int64_t out;
+        if (call_func(s, d->name, "probe", 1, 2, &out, err, sizeof err) != 0)
+            fail(L, "cluster: parameter \"%s\" failed a trial call %s(\"probe\", 1, 2): %s", d->name,
+                 d->name, err);
+    }
+}
+
 static int l_cluster(lua_State *L)
 {
     static const char *const fields[] = { "model", "nodes", "params", "network", NULL };
@@ -1179,9 +1256,19 @@ static int l_cluster(lua_State *L)
             case LUA_TSTRING:
                 rc = params_set_string(p, key, lua_tostring(L, -1), err, sizeof err);
                 break;
+            case LUA_TFUNCTION:
+                rc = params_set_func(p, key, err, sizeof err);
+                if (rc == 0) {
+                    lua_rawgeti(L, LUA_REGISTRYINDEX, s->funcs_ref);
+                    lua_pushstring(L, key);
+                    lua_pushvalue(L, -3);
+                    lua_rawset(L, -3);
+                    lua_pop(L, 1);
+                }
+                break;
             default:
-                snprintf(err, sizeof err, "parameter \"%s\" must be a number, a boolean or a string, got %s",
-                         key, luaL_typename(L, -1));
+                snprintf(err, sizeof err, "parameter \"%s\" must be a number, a boolean, a string or a "
+                         "function, got %s", key, luaL_typename(L, -1));
                 rc = -1;
             }
             if (rc != 0)
@@ -1204,6 +1291,7 @@ static int l_cluster(lua_State *L)
         fail(L, "cluster: %s", err);
     if (lua_type(L, 7) == LUA_TTABLE)
         read_network(L, 7, world_net(s->w), names, n);
+    probe_funcs(L, s, m);
 
     lua_createtable(L, 0, 2);
     lua_createtable(L, n, 0);
@@ -1222,10 +1310,10 @@ static int l_cluster(lua_State *L)
 static int l_workload(lua_State *L)
 {
     static const char *const fields[] = {
-        "clients", "rate", "closed", "think", "keys", "dist", "zipf", "mix", "start", "duration",
+        "clients", "rate", "closed", "think", "keys", "dist", "zipf", "mix", "values", "start", "duration",
         "timeout", "retries", "backoff", "backoff_max", "jitter", "redirects", "target", "queue", NULL,
     };
-    static const char *const mix_fields[] = { "read", "write", "cas", NULL };
+    static const char *const mix_fields[] = { "read", "write", "cas", "add", "remove", NULL };
     struct lsim *s = self(L);
     const char *fn = "workload";
     char err[512];
@@ -1325,7 +1413,7 @@ static int l_workload(lua_State *L)
                  luaL_typename(L, mix));
         check_fields(L, mix, "workload: mix", mix_fields, false);
         double sum = 0;
-        for (int op = 0; op < 3; op++) {
+        for (int op = 0; op < OP__COUNT; op++) {
             wl.mix[op] = 0;
             if (field(L, mix, mix_fields[op]) != LUA_TNIL)
                 wl.mix[op] = check_num(L, -1, "workload: mix", mix_fields[op], 0, 1e9,
@@ -1335,6 +1423,21 @@ static int l_workload(lua_State *L)
         }
         if (!(sum > 0))
             fail(L, "workload: mix needs at least one weight above 0");
+    }
+
+    if (field(L, 1, "values") != LUA_TNIL) {
+        int vi = lua_gettop(L);
+        if (lua_type(L, vi) != LUA_TTABLE || check_list(L, vi, "workload: values") != 2)
+            fail(L, "workload: values must be a range {lo, hi} of integers (what add and remove draw), "
+                 "got %s", luaL_typename(L, vi));
+        lua_rawgeti(L, vi, 1);
+        wl.values_lo = check_int(L, -1, fn, "values[1]", -1000000000000LL, 1000000000000LL);
+        lua_rawgeti(L, vi, 2);
+        wl.values_hi = check_int(L, -1, fn, "values[2]", -1000000000000LL, 1000000000000LL);
+        if (wl.values_lo > wl.values_hi)
+            fail(L, "workload: values must be {lo, hi} with lo <= hi, got {%lld, %lld}",
+                 (long long)wl.values_lo, (long long)wl.values_hi);
+        lua_pop(L, 2);
     }
 
     if (field(L, 1, "start") != LUA_TNIL) {
@@ -2020,6 +2123,8 @@ static int l_setup(lua_State *L)
     s->pending_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     s->callbacks_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    s->funcs_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     if (lua_getglobal(L, "tostring") != LUA_TFUNCTION)
         return luaL_error(L, "the sandbox has no tostring");
     s->tostring_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -2081,6 +2186,7 @@ int lsim_run(const struct lsim_options *opt, struct lsim_result *res)
     if (opt->progress)
         world_set_progress(s.w, opt->progress, opt->progress_ud);
     world_set_script(s.w, script_handler, &s);
+    world_set_call(s.w, call_handler, &s);
 
     lua_pushcfunction(s.L, l_setup);
     lua_pushlightuserdata(s.L, &s);
