@@ -167,6 +167,44 @@ START_TEST(test_read_of_null_is_nil)
 }
 END_TEST
 
+START_TEST(test_counter_set_and_sibling_operations_mark_the_history)
+{
+    char why[200];
+    hist *h = parse_ok(HIST_FORMAT_TRACE, HEADER
+        "{\"t\":1,\"ev\":\"invoke\",\"client\":\"c1\",\"op\":1,\"f\":\"write\",\"key\":\"x\",\"value\":4}\n"
+        "{\"t\":2,\"ev\":\"ok\",\"client\":\"c1\",\"op\":1,\"f\":\"write\",\"key\":\"x\",\"value\":4}\n");
+    ck_assert(hist_registers_only(h, why, sizeof why));
+    hist_free(h);
+    h = parse_ok(HIST_FORMAT_TRACE, HEADER
+        "{\"t\":1,\"ev\":\"invoke\",\"client\":\"c1\",\"op\":1,\"f\":\"add\",\"key\":\"x\",\"value\":-2}\n"
+        "{\"t\":2,\"ev\":\"ok\",\"client\":\"c1\",\"op\":1,\"f\":\"add\",\"key\":\"x\",\"value\":-2}\n"
+        "{\"t\":3,\"ev\":\"invoke\",\"client\":\"c1\",\"op\":2,\"f\":\"remove\",\"key\":\"x\",\"value\":7}\n"
+        "{\"t\":4,\"ev\":\"fail\",\"client\":\"c1\",\"op\":2,\"f\":\"remove\",\"key\":\"x\",\"value\":7}\n");
+    ck_assert_uint_eq(hist_count(h), 2);
+    ck_assert_int_eq(hist_op(h, 0)->f, HIST_ADD);
+    ck_assert_int_eq(hist_op(h, 0)->arg, -2);
+    ck_assert_int_eq(hist_op(h, 1)->f, HIST_REMOVE);
+    ck_assert(!hist_registers_only(h, why, sizeof why));
+    ck_assert_str_eq(why, "2 add/remove operations (a counter or a set)");
+    hist_free(h);
+    h = parse_ok(HIST_FORMAT_TRACE, HEADER
+        "{\"t\":1,\"ev\":\"invoke\",\"client\":\"c1\",\"op\":1,\"f\":\"read\",\"key\":\"x\",\"value\":null}\n"
+        "{\"t\":2,\"ev\":\"ok\",\"client\":\"c1\",\"op\":1,\"f\":\"read\",\"key\":\"x\",\"value\":null,\"values\":[3,5]}\n");
+    ck_assert(hist_op(h, 0)->multi);
+    ck_assert(!hist_observes(hist_op(h, 0)));   /* register checkers never see it as a nil read */
+    ck_assert(!hist_registers_only(h, why, sizeof why));
+    ck_assert_str_eq(why, "1 reads that returned several values (siblings or a set)");
+    hist_free(h);
+    parse_bad(HIST_FORMAT_TRACE, HEADER
+        "{\"t\":1,\"ev\":\"invoke\",\"client\":\"c1\",\"op\":1,\"f\":\"add\",\"key\":\"x\",\"value\":null}\n",
+        2, "add of op 1 without an integer \"value\"");
+    parse_bad(HIST_FORMAT_TRACE, HEADER
+        "{\"t\":1,\"ev\":\"invoke\",\"client\":\"c1\",\"op\":1,\"f\":\"read\",\"key\":\"x\",\"value\":null}\n"
+        "{\"t\":2,\"ev\":\"ok\",\"client\":\"c1\",\"op\":1,\"f\":\"read\",\"key\":\"x\",\"value\":null,\"values\":3}\n",
+        3, "not a list");
+}
+END_TEST
+
 #define INV(t, c, op, f, v) "{\"t\":" #t ",\"ev\":\"invoke\",\"client\":\"" c "\",\"op\":" #op ",\"f\":\"" f "\",\"key\":\"x\",\"value\":" v "}\n"
 #define OK(t, c, op, f, v) "{\"t\":" #t ",\"ev\":\"ok\",\"client\":\"" c "\",\"op\":" #op ",\"f\":\"" f "\",\"key\":\"x\",\"value\":" v "}\n"
 
@@ -426,6 +464,7 @@ static Suite *history_suite(void)
     tcase_add_test(tc, test_trace_gives_every_operation_with_times_lines_and_outcomes);
     tcase_add_test(tc, test_empty_files_are_empty_histories);
     tcase_add_test(tc, test_read_of_null_is_nil);
+    tcase_add_test(tc, test_counter_set_and_sibling_operations_mark_the_history);
     tcase_add_test(tc, test_trace_errors_name_the_line);
     tcase_add_test(tc, test_trace_cut_short_by_a_kill_keeps_what_is_complete);
     tcase_add_test(tc, test_jepsen_log_gives_one_register);

@@ -402,6 +402,45 @@ START_TEST(test_write_lists_typed_values_in_declaration_order)
 }
 END_TEST
 
+START_TEST(test_function_parameters_come_only_from_a_scenario)
+{
+    static const struct model_param fdecl[] = {
+        { "resolver", PARAM_FUNC, NULL, NULL, "a Lua function" },
+        { "n", PARAM_INT, "3", NULL, "replicas" },
+        { NULL, PARAM_INT, NULL, NULL, NULL },
+    };
+    params *q = params_new("m", fdecl, err, sizeof err);
+    ck_assert_ptr_nonnull(q);
+    ck_assert(!params_has_func(q, "resolver"));
+    /* no text, number or string form */
+    ck_assert_int_eq(params_set_text(q, "resolver", "max", err, sizeof err), -1);
+    ck_assert_str_eq(err, "parameter \"resolver\" must be a Lua function, given in the scenario's "
+                          "cluster{params = ...}, got \"max\"");
+    ck_assert_int_eq(params_set_int(q, "resolver", 1, err, sizeof err), -1);
+    ck_assert_int_eq(params_set_string(q, "resolver", "x", err, sizeof err), -1);
+    /* only a function parameter takes a function */
+    ck_assert_int_eq(params_set_func(q, "n", err, sizeof err), -1);
+    ck_assert_str_eq(err, "parameter \"n\" must be an integer, got a function");
+    ck_assert_int_eq(params_set_func(q, "nope", err, sizeof err), -1);
+    jw w;
+    jw_init(&w);
+    jw_obj(&w);
+    params_write(q, &w);
+    jw_obj_end(&w);
+    ck_assert_str_eq(w.buf, "{\"resolver\":null,\"n\":3}");
+    jw_free(&w);
+    ck_assert_int_eq(params_set_func(q, "resolver", err, sizeof err), 0);
+    ck_assert(params_has_func(q, "resolver"));
+    jw_init(&w);
+    jw_obj(&w);
+    params_write(q, &w);
+    jw_obj_end(&w);
+    ck_assert_str_eq(w.buf, "{\"resolver\":\"<lua function>\",\"n\":3}");
+    jw_free(&w);
+    params_free(q);
+}
+END_TEST
+
 START_TEST(test_write_inside_other_members_places_commas)
 {
     jw w;
@@ -475,6 +514,7 @@ static Suite *params_suite(void)
     tcase_add_test(tc, test_parse_time_rejects_negative_garbage_and_overflow);
     tcase_add_test(tc, test_write_lists_typed_values_in_declaration_order);
     tcase_add_test(tc, test_write_inside_other_members_places_commas);
+    tcase_add_test(tc, test_function_parameters_come_only_from_a_scenario);
     suite_add_tcase(s, tc);
 
 #ifndef NDEBUG

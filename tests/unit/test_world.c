@@ -152,6 +152,121 @@ static world *make_captured_world(int nodes)
     return w;
 }
 
+/* ---- a model that answers reads with siblings and a causal context ---------- */
+
+static struct {
+    int reads, writes, adds, removes;
+    int with_ctx, ctx_matches, ctx_mismatches, ctx_before_read;
+    char last_ctx[32];    /* the context the last read reply carried */
+    int64_t lo, hi;       /* range of add/remove values seen */
+    int calls_ok, calls_failed;
+    int64_t last_call;
+} S;
+
+static void sib_on_request(void *s, node_ctx *ctx, const struct sim_op *op)
+{
+    (void)s;
+    switch (op->type) {
+    case OP_READ: {
+        static const int64_t vals[] = { 5, 3 };
+        S.reads++;
+        snprintf(S.last_ctx, sizeof S.last_ctx, "ctx-%llu", (unsigned long long)op->id);
+        node_reply_values(ctx, op, vals, 2, S.last_ctx, strlen(S.last_ctx) + 1);
+        return;
+    }
+    case OP_ADD:
+    case OP_REMOVE:
+        *(op->type == OP_ADD ? &S.adds : &S.removes) += 1;
+        if (op->value < S.lo)
+            S.lo = op->value;
+        if (op->value > S.hi)
+            S.hi = op->value;
+        break;
+    default:
+        S.writes++;
+        break;
+    }
+    if (op->ctx_len) {
+        S.with_ctx++;
+        if (op->ctx_len == strlen(S.last_ctx) + 1 && memcmp(op->ctx, S.last_ctx, op->ctx_len) == 0)
+            S.ctx_matches++;
+        else
+            S.ctx_mismatches++;
+    } else if (S.reads > 0) {
+        S.ctx_before_read++;   /* a write after a read that came without the context */
+    }
+    if (op->type == OP_WRITE) {
+        int64_t out = 0;
+        if (node_call(ctx, "f", op->key, op->value, 1, &out) == 0) {
+            S.calls_ok++;
+            S.last_call = out;
+        } else {
+            S.calls_failed++;
+        }
+    }
+    node_reply_ok(ctx, op, false, 0);
+}
+
+static const struct model_param sib_params[] = {
+    { "f", PARAM_FUNC, NULL, NULL, "a function for node_call" },
+    { NULL, 0, NULL, NULL, NULL },
+};
+
+static int sib_validate(const params *p, int n_nodes, char *err, size_t errlen)
+{
+    (void)p;
+    if (n_nodes > 2) {
+        snprintf(err, errlen, "this model wants at most 2 nodes, got %d", n_nodes);
+        return -1;
+    }
+    return 0;
+}
+
+static const struct model sib_model = {
+    .name = "testsib",
+    .summary = "siblings and contexts for unit tests",
+    .params = sib_params,
+    .init = reg_init,
+    .destroy = reg_destroy,
+    .on_message = reg_on_message,
+    .on_timer = reg_on_timer,
+    .on_request = sib_on_request,
+    .describe_msg = reg_describe_msg,
+    .describe = reg_describe,
+    .validate = sib_validate,
+};
+
+/* The scenario side of node_call: f(key, a, b) = a + b, failing when a is 13. */
+static int test_call(void *ud, world *w, const char *param, const char *key, int64_t a, int64_t b,
+                     int64_t *out)
+{
+    (void)ud; (void)w; (void)key;
+    ck_assert_str_eq(param, "f");
+    if (a == 13)
+        return 1;
+    *out = a + b;
+    return 0;
+}
+
+static world *make_sib_world(int nodes, bool with_func, trace *tr, char *err, size_t errlen)
+{
+    memset(&S, 0, sizeof S);
+    memset(&T, 0, sizeof T);
+    S.lo = INT64_MAX;
+    S.hi = INT64_MIN;
+    world *w = world_new(3, tr);
+    params *p = params_new("testsib", sib_params, err, errlen);
+    ck_assert_ptr_nonnull(p);
+    if (with_func)
+        ck_assert_int_eq(params_set_func(p, "f", err, errlen), 0);
+    if (world_cluster(w, &sib_model, p, nodes, NULL, err, errlen) != 0) {
+        world_free(w);
+        return NULL;
+    }
+    world_set_call(w, test_call, NULL);
+    return w;
+}
+
 /* ---- tests ------------------------------------------------------------------- */
 
 START_TEST(test_clients_complete_operations_ok)
@@ -380,6 +495,129 @@ START_TEST(test_event_limit_stops_a_runaway)
 }
 END_TEST
 
+START_TEST(test_validate_refuses_a_cluster)
+{
+    char err[256] = "";
+    world *w = make_sib_world(3, false, NULL, err, sizeof err);
+    ck_assert_ptr_null(w);
+    ck_assert_str_eq(err, "this model wants at most 2 nodes, got 3");
+}
+END_TEST
+
+START_TEST(test_read_context_rides_on_the_next_write)
+{
+    char err[256];
+    world *w = make_sib_world(1, false, NULL, err, sizeof err);
+    ck_assert_ptr_nonnull(w);
+    add_clients(w, 1, 2 * SIM_S, 100 * SIM_MS, 0);   /* one client, one key, read/write */
+    ck_assert_int_eq(world_run(w, 3 * SIM_S), WORLD_OK);
+    ck_assert_int_gt(S.reads, 20);
+    ck_assert_int_gt(S.writes, 20);
+    /* every write after the first read carries exactly that read's context */
+    ck_assert_int_gt(S.ctx_matches, 10);
+    ck_assert_int_eq(S.ctx_mismatches, 0);
+    ck_assert_int_eq(S.ctx_before_read, 0);
+    ck_assert_int_eq(S.with_ctx, S.ctx_matches);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_add_remove_draw_from_the_values_range)
+{
+    char err[256];
+    world *w = make_sib_world(2, false, NULL, err, sizeof err);
+    ck_assert_ptr_nonnull(w);
+    struct workload wl;
+    workload_defaults(&wl);
+    wl.clients = 2;
+    wl.n_keys = 1;
+    wl.keys = sim_xcalloc(1, sizeof *wl.keys);
+    wl.keys[0] = sim_xstrdup("s");
+    wl.mix[OP_READ] = 0;
+    wl.mix[OP_WRITE] = 0;
+    wl.mix[OP_ADD] = 3;
+    wl.mix[OP_REMOVE] = 1;
+    wl.values_lo = -2;
+    wl.values_hi = 2;
+    wl.duration = 2 * SIM_S;
+    ck_assert_int_eq(world_workload(w, &wl, err, sizeof err), 0);
+    ck_assert_int_eq(world_run(w, 3 * SIM_S), WORLD_OK);
+    ck_assert_int_eq(S.reads + S.writes, 0);
+    ck_assert_int_gt(S.adds, 2 * S.removes);   /* weights 3:1 */
+    ck_assert_int_gt(S.removes, 20);
+    ck_assert_int_eq(S.lo, -2);
+    ck_assert_int_eq(S.hi, 2);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_bad_values_range_is_refused)
+{
+    char err[256];
+    world *w = make_sib_world(1, false, NULL, err, sizeof err);
+    struct workload wl;
+    workload_defaults(&wl);
+    wl.n_keys = 1;
+    wl.keys = sim_xcalloc(1, sizeof *wl.keys);
+    wl.keys[0] = sim_xstrdup("s");
+    wl.mix[OP_ADD] = 1;
+    wl.values_lo = 3;
+    wl.values_hi = 2;
+    ck_assert_int_ne(world_workload(w, &wl, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "lo <= hi"));
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_node_call_reaches_the_scenario_and_a_failure_stops_the_run)
+{
+    char err[256];
+    /* no function given: node_call says so and the run goes on */
+    world *w = make_sib_world(1, false, NULL, err, sizeof err);
+    add_clients(w, 1, 500 * SIM_MS, 100 * SIM_MS, 0);
+    ck_assert_int_eq(world_run(w, 1 * SIM_S), WORLD_OK);
+    ck_assert_int_gt(S.calls_failed, 0);
+    ck_assert_int_eq(S.calls_ok, 0);
+    world_free(w);
+    /* given: f(key, value, 1) = value + 1, until a write of 13 fails it */
+    w = make_sib_world(1, true, NULL, err, sizeof err);
+    add_clients(w, 1, 0, 100 * SIM_MS, 0);
+    ck_assert_int_eq(world_run(w, 60 * SIM_S), WORLD_STOPPED);
+    ck_assert_int_gt(S.calls_ok, 0);
+    ck_assert_int_eq(S.calls_failed, 1);
+    ck_assert_int_eq(S.last_call, 12 + 1);   /* the last good call: the write of 12 */
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_siblings_are_traced_as_values)
+{
+    char err[256];
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    FILE *tmp = tmpfile();
+    trace *tr = trace_open_fd(fileno(tmp));
+    ck_assert_ptr_nonnull(tr);
+    world *w = make_sib_world(1, false, tr, err, sizeof err);
+    add_clients(w, 1, 300 * SIM_MS, 100 * SIM_MS, 0);
+    ck_assert_int_eq(world_run(w, 1 * SIM_S), WORLD_OK);
+    world_finish(w);
+    trace_close(tr);
+    world_free(w);
+    rewind(tmp);
+    int c;
+    while ((c = getc(tmp)) != EOF)
+        fputc(c, f);
+    fclose(tmp);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "\"ev\":\"ok\""));
+    ck_assert_ptr_nonnull(strstr(buf, "\"value\":null,\"values\":[5,3]"));
+    ck_assert_ptr_nonnull(strstr(buf, "\"ctx_bytes\":"));
+    free(buf);
+}
+END_TEST
+
 static Suite *world_suite(void)
 {
     Suite *s = suite_create("world");
@@ -397,6 +635,12 @@ static Suite *world_suite(void)
     tcase_add_test(tc, test_cancelled_timer_does_not_fire);
     tcase_add_test(tc, test_same_seed_gives_identical_trace);
     tcase_add_test(tc, test_event_limit_stops_a_runaway);
+    tcase_add_test(tc, test_validate_refuses_a_cluster);
+    tcase_add_test(tc, test_read_context_rides_on_the_next_write);
+    tcase_add_test(tc, test_add_remove_draw_from_the_values_range);
+    tcase_add_test(tc, test_bad_values_range_is_refused);
+    tcase_add_test(tc, test_node_call_reaches_the_scenario_and_a_failure_stops_the_run);
+    tcase_add_test(tc, test_siblings_are_traced_as_values);
     suite_add_tcase(s, tc);
     return s;
 }
