@@ -57,6 +57,7 @@ struct run_request {
     int n_params;
     struct sandbox_limits limits;   /* zeros = defaults */
     uint64_t max_events;            /* 0 = default */
+    bool keep_going;                /* run on past a broken invariant */
     bool quiet;
     world_progress_fn progress;     /* optional, for terminals */
 };

@@ -90,6 +90,8 @@ int cmd_replay(int argc, char **argv)
     rq.limits.instructions = json_u64(limits, "instructions");
     rq.limits.memory = (size_t)json_u64(limits, "memory");
     rq.max_events = json_u64(limits, "max_events");
+    const cJSON *kg = limits ? cJSON_GetObjectItemCaseSensitive(limits, "keep_going") : NULL;
+    rq.keep_going = cJSON_IsTrue(kg);
     int n_params = h.params ? cJSON_GetArraySize(h.params) : 0;
     rq.params = sim_xcalloc((size_t)n_params + 1, sizeof *rq.params);
     const cJSON *p;

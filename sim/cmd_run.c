@@ -31,6 +31,8 @@ static const char run_help[] =
     "                     with param(NAME, default); may be repeated\n"
     "  --quiet            print nothing but errors; print() in the scenario stays silent\n"
     "  --max-events N     stop a run that processes more than N events (default 2e8)\n"
+    "  --keep-going       run on after a model invariant breaks (by default the run\n"
+    "                     stops at the first violation and shows the events before it)\n"
     "  --budget N         Lua instruction budget for the script (default 2e8)\n"
     "  --memory MIB       Lua memory limit in MiB (default 256)\n"
     "\n"
@@ -43,7 +45,12 @@ static const char run_help[] =
     "them (the same seed gives the same run). Their verdicts are in the summary,\n"
     "not in the trace.\n"
     "\n"
-    "exit codes: 0 every expectation held, 1 an expectation failed, 2 usage,\n"
+    "A broken model invariant stops the run there; the trace's \"invariant\" line\n"
+    "and the summary show it with the last node events before it. Unless an\n"
+    "expectation names invariants (expect{ invariants = false }), that is exit 1.\n"
+    "\n"
+    "exit codes: 0 every expectation held, 1 an expectation failed or an invariant\n"
+    "broke, 2 usage,\n"
     "4 scenario error, 5 file error, 70 internal error (see sim --help).\n";
 
 const struct cli_command cli_run = {
@@ -98,6 +105,8 @@ int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_res
         jw_kint(j, "memory", (int64_t)(rq->limits.memory ? rq->limits.memory : SANDBOX_DEFAULT_MEMORY));
         if (rq->max_events)
             jw_kint(j, "max_events", (int64_t)rq->max_events);
+        if (rq->keep_going)
+            jw_kbool(j, "keep_going", 1);
         jw_obj_end(j);
         trace_end(tr);
     }
@@ -109,6 +118,7 @@ int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_res
         .n_params = rq->n_params,
         .limits = rq->limits,
         .max_events = rq->max_events,
+        .keep_going = rq->keep_going,
         .quiet = rq->quiet,
         .progress = rq->progress,
         .checkers = checker_names(),
@@ -355,6 +365,8 @@ int cmd_run(int argc, char **argv)
             trace_path = argv[++i];
         } else if (strcmp(a, "--no-trace") == 0) {
             no_trace = true;
+        } else if (strcmp(a, "--keep-going") == 0) {
+            rq.keep_going = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             rq.quiet = true;
         } else if (strcmp(a, "--param") == 0) {
@@ -466,6 +478,20 @@ int cmd_run(int argc, char **argv)
         for (int i = 0; i < res.n_expect; i++)
             if (res.expect[i].checker && !res.expect[i].held)
                 rc = res.exit_code = SIM_EXIT_FAILED;
+    }
+    /* a broken invariant fails the run unless the scenario expected it */
+    bool invariant_expected = false;
+    for (int i = 0; i < res.n_expect; i++)
+        invariant_expected |= strcmp(res.expect[i].name, "invariants") == 0 ||
+                              strcmp(res.expect[i].name, "invariant_violations") == 0;
+    if (res.halted && rc == SIM_EXIT_OK && !invariant_expected)
+        rc = res.exit_code = SIM_EXIT_FAILED;
+    if (res.halted && (rc == SIM_EXIT_OK || rc == SIM_EXIT_FAILED) && (!rq.quiet || !invariant_expected)) {
+        const char *nl = strchr(res.halt_report, '\n');
+        int why_len = nl ? (int)(nl - res.halt_report) : (int)strlen(res.halt_report);
+        fprintf(stderr, "invariant broken at t=%.9f s: %.*s\nthe run stopped there (--keep-going runs on); "
+                "the last node events before it:\n%s", (double)res.halted_at / 1e9, why_len,
+                res.halt_report, nl ? nl + 1 : "");
     }
     if (rc != SIM_EXIT_OK && rc != SIM_EXIT_FAILED) {
         fprintf(stderr, "%s\n", res.error);

@@ -62,6 +62,7 @@ void world_free(world *w)
         sim_free(n->name);
     }
     sim_free(w->nodes);
+    sim_free(w->halt_report);
     for (int i = 0; i < w->n_clients; i++) {
         sim_free(w->clients[i].name);
         sim_free(w->clients[i].queue);
@@ -311,6 +312,9 @@ static void node_clear_deferred(struct node_ctx *n)
     n->n_deferred = 0;
 }
 
+static void recent_push(world *w, enum recent_kind kind, int node, int from, uint64_t tag,
+                        const struct envelope *env);
+
 void world_crash(world *w, int node)
 {
     struct node_ctx *n = &w->nodes[node];
@@ -342,6 +346,8 @@ void world_crash(world *w, int node)
     }
     n->role[0] = 0;
     n->term = -1;
+    if (w->model->check)
+        recent_push(w, RECENT_CRASH, node, -1, 0, NULL);
 }
 
 void world_restart(world *w, int node)
@@ -357,6 +363,8 @@ void world_restart(world *w, int node)
         return;
     }
     trace_node_event(w, "restart", node);
+    if (w->model->check)
+        recent_push(w, RECENT_RESTART, node, -1, 0, NULL);
     node_boot(w, n);
 }
 
@@ -802,6 +810,9 @@ static void deliver(world *w, const struct evq_event *ev)
     }
     if (env->to < w->n_nodes) {
         struct node_ctx *n = &w->nodes[env->to];
+        if (w->model->check)
+            recent_push(w, env->kind == MSG_NODE ? RECENT_DELIVER : RECENT_REQUEST, env->to, env->from,
+                        env->kind == MSG_NODE ? 0 : env->u.op.id, env);
         if (env->kind == MSG_NODE) {
             w->model->on_message(n->state, n, env->from, env->data, env->len);
         } else if (env->kind == MSG_REQUEST) {
@@ -840,7 +851,130 @@ static void fire_timer(world *w, const struct evq_event *ev)
         jw_kint(j, "tag", (int64_t)tag);
         tend(w);
     }
+    if (w->model->check)
+        recent_push(w, RECENT_TIMER, (int)ev->target, -1, tag, NULL);
     w->model->on_timer(n->state, n, tag);
+}
+
+static void recent_push(world *w, enum recent_kind kind, int node, int from, uint64_t tag,
+                        const struct envelope *env)
+{
+    struct recent_event *r = &w->recent[w->n_recent++ % WORLD_RECENT];
+    r->t = w->now;
+    r->kind = kind;
+    r->node = node;
+    r->from = from;
+    r->tag = tag;
+    r->len = r->full_len = 0;
+    if (env && kind == RECENT_REQUEST)
+        r->op = env->u.op.type;
+    if (env && kind == RECENT_DELIVER) {
+        r->full_len = env->len;
+        r->len = env->len < WORLD_RECENT_BYTES ? env->len : WORLD_RECENT_BYTES;
+        memcpy(r->data, env->data, r->len);
+    }
+}
+
+/* Append one recent event to the report text and (if j) to the open array. */
+static void recent_describe(world *w, const struct recent_event *r, jw *text, jw *j)
+{
+    char line[512];
+    const char *name = w->nodes[r->node].name;
+    jw msg;
+    jw_init(&msg);
+    switch (r->kind) {
+    case RECENT_DELIVER:
+        jw_obj(&msg);
+        if (r->len == r->full_len && w->model->describe_msg)
+            w->model->describe_msg(r->data, r->len, &msg);
+        else
+            jw_kint(&msg, "bytes", (int64_t)r->full_len);
+        jw_obj_end(&msg);
+        snprintf(line, sizeof line, "%s <- %s %s", name, world_name(w, r->from), msg.buf);
+        break;
+    case RECENT_REQUEST:
+        snprintf(line, sizeof line, "%s <- %s request op %llu (%s)", name, world_name(w, r->from),
+                 (unsigned long long)r->tag, op_type_name(r->op));
+        break;
+    case RECENT_TIMER:
+        snprintf(line, sizeof line, "%s timer (tag %llu)", name, (unsigned long long)r->tag);
+        break;
+    case RECENT_CRASH:
+        snprintf(line, sizeof line, "%s crashed", name);
+        break;
+    case RECENT_RESTART:
+        snprintf(line, sizeof line, "%s restarted", name);
+        break;
+    }
+    char when[64];
+    snprintf(when, sizeof when, "  t=%lld.%09llds  ", (long long)(r->t / SIM_S), (long long)(r->t % SIM_S));
+    jw_append(text, when, strlen(when));
+    jw_append(text, line, strlen(line));
+    JW_APPEND(text, "\n");
+    if (j) {
+        jw_obj(j);
+        jw_kint(j, "t", r->t);
+        jw_kstr(j, "node", name);
+        static const char *const kinds[] = { "deliver", "request", "timer", "crash", "restart" };
+        jw_kstr(j, "ev", kinds[r->kind]);
+        if (r->kind == RECENT_DELIVER || r->kind == RECENT_REQUEST)
+            jw_kstr(j, "from", world_name(w, r->from));
+        if (r->kind == RECENT_DELIVER) {
+            jw_key(j, "msg");
+            jw_raw(j, msg.buf, msg.len);
+        } else if (r->kind == RECENT_REQUEST) {
+            jw_kint(j, "op", (int64_t)r->tag);
+        } else if (r->kind == RECENT_TIMER) {
+            jw_kint(j, "tag", (int64_t)r->tag);
+        }
+        jw_obj_end(j);
+    }
+    jw_free(&msg);
+}
+
+/* An invariant broke: write the report (and the trace's "recent" list into
+ * j if tracing) and, unless keep_going, halt the run. */
+static void halt_on_invariant(world *w, const char *why, jw *j)
+{
+    jw text;
+    jw_init(&text);
+    jw_append(&text, why, strlen(why));
+    JW_APPEND(&text, "\n");
+    unsigned n = w->n_recent < WORLD_RECENT ? w->n_recent : WORLD_RECENT;
+    if (j) {
+        jw_key(j, "recent");
+        jw_arr(j);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct recent_event *r = &w->recent[(w->n_recent - n + i) % WORLD_RECENT];
+        recent_describe(w, r, &text, j);
+    }
+    if (j)
+        jw_arr_end(j);
+    if (j)
+        jw_kbool(j, "stopped", !w->keep_going);
+    if (!w->keep_going && !w->halted) {
+        w->halted = true;
+        w->halted_at = w->now;
+        w->halt_report = sim_xstrdup(text.buf);
+    }
+    jw_free(&text);
+}
+
+void world_set_keep_going(world *w, bool keep_going)
+{
+    w->keep_going = keep_going;
+}
+
+bool world_halted(const world *w, sim_time *at, const char **report)
+{
+    if (!w->halted)
+        return false;
+    if (at)
+        *at = w->halted_at;
+    if (report)
+        *report = w->halt_report;
+    return true;
 }
 
 static void run_check(world *w)
@@ -867,7 +1001,10 @@ static void run_check(world *w)
         jw *j = tbegin(w, "invariant");
         jw_kstr(j, "model", w->model->name);
         jw_kstr(j, "why", why);
+        halt_on_invariant(w, why, j);
         tend(w);
+    } else {
+        halt_on_invariant(w, why, NULL);
     }
 }
 
@@ -911,6 +1048,8 @@ int world_run(world *w, sim_time until)
 {
     struct evq_event ev;
     w->stop = 0;
+    if (w->halted)
+        return WORLD_INVARIANT;
     for (;;) {
         const struct evq_event *top = evq_peek(w->q);
         if (!top || top->at > until)
@@ -955,6 +1094,8 @@ int world_run(world *w, sim_time until)
             run_check(w);
         if (w->stop)
             return WORLD_STOPPED;   /* a scenario function called by a model failed */
+        if (w->halted)
+            return WORLD_INVARIANT;
         if (w->tr && trace_failed(w->tr))
             return WORLD_TRACE_ERROR;
         if (w->progress_fn && (w->stats.events & (WORLD_PROGRESS_EVENTS - 1)) == 0)

@@ -109,7 +109,16 @@ enum world_status {
     WORLD_STOPPED = -1,      /* a script callback or scenario function asked to stop */
     WORLD_EVENT_LIMIT = -2,  /* more events than the limit: a runaway model */
     WORLD_TRACE_ERROR = -3,  /* writing the trace failed */
+    WORLD_INVARIANT = -4,    /* a model invariant broke; the run stopped there */
 };
+
+/* By default the first broken model invariant stops the run: world_run
+ * returns WORLD_INVARIANT then and on every later call, without running
+ * anything. keep_going runs on and only counts violations. */
+void world_set_keep_going(world *w, bool keep_going);
+/* If an invariant stopped the run: true, with when and the report (the
+ * violation's sentence, then the last node events before it, one per line). */
+bool world_halted(const world *w, sim_time *at, const char **report);
 
 void world_set_event_limit(world *w, uint64_t max_events);
 

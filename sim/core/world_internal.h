@@ -39,6 +39,22 @@ struct envelope {
     unsigned char data[];
 };
 
+/* One node event remembered for the report of a broken invariant. */
+#define WORLD_RECENT 12
+#define WORLD_RECENT_BYTES 256
+enum recent_kind { RECENT_DELIVER, RECENT_REQUEST, RECENT_TIMER, RECENT_CRASH, RECENT_RESTART };
+struct recent_event {
+    sim_time t;
+    enum recent_kind kind;
+    int node;
+    int from;
+    uint64_t tag;            /* timer tag; request: op id */
+    enum op_type op;         /* request */
+    size_t len;              /* message bytes kept (cut at WORLD_RECENT_BYTES) */
+    size_t full_len;
+    unsigned char data[WORLD_RECENT_BYTES];
+};
+
 struct timer_slot {
     uint64_t id;
     uint64_t tag;
@@ -149,6 +165,13 @@ struct world {
 
     bool invariant_bad;      /* the last check failed: report the next change only */
     char invariant_why[256];
+    bool keep_going;         /* run on after an invariant breaks (default: stop) */
+    bool halted;             /* an invariant broke and the run stopped there */
+    sim_time halted_at;
+    char *halt_report;       /* the events that led to it, as text lines */
+    /* the last node events, for the invariant report (only with a check) */
+    struct recent_event recent[WORLD_RECENT];
+    unsigned n_recent;       /* events pushed so far; the ring holds the last WORLD_RECENT */
     bool finished;
 };
 

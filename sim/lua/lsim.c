@@ -1767,6 +1767,11 @@ static int l_run(lua_State *L)
     switch (rc) {
     case WORLD_OK:
         return 0;
+    case WORLD_INVARIANT:
+        /* a finding, not a scenario error: the script goes on (expect{}
+         * still runs) but the world stays stopped, so later run() calls
+         * return at once and sim run reports the violation */
+        return 0;
     case WORLD_STOPPED:
         /* already "file:line: message" from the callback: raise it as is */
         lua_pushstring(L, s->cb_error[0] ? s->cb_error : "run: stopped by a callback");
@@ -2183,6 +2188,7 @@ int lsim_run(const struct lsim_options *opt, struct lsim_result *res)
     s.w = world_new(opt->seed, opt->trace);
     if (opt->max_events)
         world_set_event_limit(s.w, opt->max_events);
+    world_set_keep_going(s.w, opt->keep_going);
     if (opt->progress)
         world_set_progress(s.w, opt->progress, opt->progress_ud);
     world_set_script(s.w, script_handler, &s);
@@ -2206,6 +2212,10 @@ int lsim_run(const struct lsim_options *opt, struct lsim_result *res)
 
     res->stats = *world_stats(s.w);
     res->end_time = world_now(s.w);
+    const char *report = NULL;
+    res->halted = world_halted(s.w, &res->halted_at, &report);
+    if (res->halted)
+        snprintf(res->halt_report, sizeof res->halt_report, "%s", report ? report : "");
     if (world_has_cluster(s.w)) {
         snprintf(res->model, sizeof res->model, "%s", world_model(s.w)->name);
         res->nodes = world_nodes(s.w);

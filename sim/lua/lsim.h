@@ -23,6 +23,7 @@ struct lsim_options {
     int n_params;
     struct sandbox_limits limits;
     uint64_t max_events;          /* 0 = default */
+    bool keep_going;              /* run on past a broken model invariant */
     bool quiet;                   /* print() and log() do not echo to stderr */
     world_progress_fn progress;   /* optional: called every 2^20 events */
     void *progress_ud;
@@ -64,6 +65,9 @@ struct lsim_result {
     struct lsim_expect expect[LSIM_MAX_EXPECT];
     int n_checker_expect;          /* of those, expectations left for checkers */
     uint64_t lua_instructions;
+    bool halted;                   /* a model invariant broke and stopped the run */
+    sim_time halted_at;
+    char halt_report[4096];        /* its sentence, then the last node events */
 };
 
 /* Run the scenario: load it in a sandbox, execute it (run() inside it drives

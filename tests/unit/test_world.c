@@ -618,6 +618,72 @@ START_TEST(test_siblings_are_traced_as_values)
 }
 END_TEST
 
+/* An invariant over the register model: no node holds a value above 6. */
+static int reg_check(const struct model_view *view, char *why, size_t whylen)
+{
+    for (int i = 0; i < view->n_nodes; i++) {
+        const struct reg *r = view->states[i];
+        if (r && r->has && r->value > 6) {
+            snprintf(why, whylen, "value bound: node %d holds %lld", i, (long long)r->value);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static world *make_checked_world(bool keep_going)
+{
+    captured_model = reg_model;
+    captured_model.check = reg_check;
+    memset(&T, 0, sizeof T);
+    T.redirect_to = -1;
+    char err[256];
+    world *w = world_new(1, NULL);
+    params *p = params_new("testreg", reg_params, err, sizeof err);
+    ck_assert_int_eq(world_cluster(w, &captured_model, p, 1, NULL, err, sizeof err), 0);
+    world_set_keep_going(w, keep_going);
+    add_clients(w, 1, 0, 100 * SIM_MS, 0);
+    return w;
+}
+
+START_TEST(test_a_broken_invariant_stops_the_run_with_the_events_before_it)
+{
+    world *w = make_checked_world(false);
+    ck_assert_int_eq(world_run(w, 10 * SIM_S), WORLD_INVARIANT);
+    sim_time at = 0;
+    const char *report = NULL;
+    ck_assert(world_halted(w, &at, &report));
+    ck_assert_int_eq(world_now(w), at);
+    ck_assert_int_lt(at, 10 * SIM_S);
+    ck_assert_uint_eq(world_stats(w)->invariant_violations, 1);
+    /* the sentence, then the request that broke it, last */
+    ck_assert_msg(strncmp(report, "value bound: node 0 holds 7\n", 28) == 0, "report: %s", report);
+    size_t len = strlen(report);
+    ck_assert(len > 1 && report[len - 1] == '\n');
+    const char *last = report + len - 2;
+    while (last > report && last[-1] != '\n')
+        last--;
+    ck_assert_msg(strstr(last, "n1 <- c1 request op") != NULL, "last line: %s", last);
+    /* nothing runs any more */
+    uint64_t events = world_stats(w)->events;
+    ck_assert_int_eq(world_run(w, 20 * SIM_S), WORLD_INVARIANT);
+    ck_assert_uint_eq(world_stats(w)->events, events);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_keep_going_counts_violations_and_runs_on)
+{
+    world *w = make_checked_world(true);
+    ck_assert_int_eq(world_run(w, 1 * SIM_S), WORLD_OK);
+    ck_assert(!world_halted(w, NULL, NULL));
+    ck_assert_int_eq(world_now(w), 1 * SIM_S);
+    /* values 7, 8, ... each break it anew (the sentence changes) */
+    ck_assert_uint_gt(world_stats(w)->invariant_violations, 5);
+    world_free(w);
+}
+END_TEST
+
 static Suite *world_suite(void)
 {
     Suite *s = suite_create("world");
@@ -641,6 +707,8 @@ static Suite *world_suite(void)
     tcase_add_test(tc, test_bad_values_range_is_refused);
     tcase_add_test(tc, test_node_call_reaches_the_scenario_and_a_failure_stops_the_run);
     tcase_add_test(tc, test_siblings_are_traced_as_values);
+    tcase_add_test(tc, test_a_broken_invariant_stops_the_run_with_the_events_before_it);
+    tcase_add_test(tc, test_keep_going_counts_violations_and_runs_on);
     suite_add_tcase(s, tc);
     return s;
 }
