@@ -32,6 +32,7 @@ static const char *type_name(const struct model_param *p)
     case PARAM_ENUM: return p->choices;
     case PARAM_NUM: return "number";
     case PARAM_FUNC: return "lua function";
+    case PARAM_STR: return "string";
     }
     return "?";
 }

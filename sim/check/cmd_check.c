@@ -231,8 +231,19 @@ static void summarize(const struct check_run *runs, size_t n, char *out, size_t 
             return;
         }
     }
-    if (!broken)
+    if (!broken) {
+        /* every model of the chain was skipped: a counter, set, sibling or
+         * transaction history; say what still could be judged */
+        const struct check_run *lin = run_named(runs, n, "linearizable");
+        const struct check_run *c = run_named(runs, n, "converges");
+        if (lin && lin->result.verdict == CHECK_SKIPPED && c && c->result.verdict != CHECK_SKIPPED)
+            snprintf(out, len, "not a history of single-value registers, so only convergence is judged: "
+                     "the replicas %s",
+                     c->result.verdict == CHECK_HOLDS ? "converged (eventual consistency)"
+                     : c->result.verdict == CHECK_VIOLATED ? "did not converge"
+                     : "may or may not have converged");
         return;
+    }
     used = (size_t)snprintf(out, len, "not even %s", broken);
     bool any = false;
     for (size_t k = 0; k < sizeof session / sizeof session[0] && used < len; k++) {

@@ -30,6 +30,9 @@ struct hist {
     size_t n_keys, cap_keys;
     size_t n_addrem;           /* add/remove operations */
     size_t n_multi;            /* reads that returned several values */
+    size_t n_txn;              /* transactions */
+    struct hist_micro *micro;  /* every transaction's micro-operations */
+    size_t n_micro, cap_micro;
     char warning[300];
 };
 
@@ -60,6 +63,7 @@ void hist_free(hist *h)
     sim_free(h->str_is_key);
     sim_free(h->table);
     sim_free(h->keys);
+    sim_free(h->micro);
     sim_free(h);
 }
 
@@ -162,6 +166,36 @@ long hist_add(hist *h, const struct hist_op *op)
     return (long)h->n_ops++;
 }
 
+long hist_add_micro(hist *h, const struct hist_micro *m, size_t n)
+{
+    if (h->n_micro + n > UINT32_MAX || !grow((void **)&h->micro, &h->cap_micro, h->n_micro + n, sizeof *h->micro))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        /* a transaction's keys are keys too, in order of first use */
+        int32_t key = m[i].key;
+        if (key >= 0 && (size_t)key < h->n_str && !h->str_is_key[key]) {
+            if (!grow((void **)&h->keys, &h->cap_keys, h->n_keys + 1, sizeof *h->keys))
+                return -1;
+            h->str_is_key[key] = true;
+            h->keys[h->n_keys++] = key;
+        }
+    }
+    memcpy(h->micro + h->n_micro, m, n * sizeof *m);
+    long off = (long)h->n_micro;
+    h->n_micro += n;
+    return off;
+}
+
+const struct hist_micro *hist_micro(const hist *h, const struct hist_op *op)
+{
+    return h->micro + op->micro_off;
+}
+
+struct hist_micro *hist_micro_mut(hist *h, const struct hist_op *op)
+{
+    return h->micro + op->micro_off;
+}
+
 /* ==== reading ============================================================= */
 
 size_t hist_count(const hist *h) { return h->n_ops; }
@@ -201,16 +235,19 @@ const char *hist_process_label(const hist *h, int32_t process, char *buf, size_t
 
 const char *hist_f_name(enum hist_f f)
 {
-    static const char *const names[] = { "read", "write", "cas", "get", "put", "append", "add", "remove" };
+    static const char *const names[] = { "read", "write", "cas", "get", "put", "append", "add", "remove",
+                                         "txn" };
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
 }
 
 bool hist_registers_only(const hist *h, char *why, size_t whylen)
 {
-    if (h->n_addrem == 0 && h->n_multi == 0)
+    if (h->n_addrem == 0 && h->n_multi == 0 && h->n_txn == 0)
         return true;
     if (why && whylen) {
-        if (h->n_addrem && h->n_multi)
+        if (h->n_txn)
+            snprintf(why, whylen, "%zu transactions (several keys read and written at once)", h->n_txn);
+        else if (h->n_addrem && h->n_multi)
             snprintf(why, whylen, "%zu add/remove operations and %zu reads that returned several values",
                      h->n_addrem, h->n_multi);
         else if (h->n_addrem)
@@ -467,6 +504,63 @@ static bool json_value(const cJSON *j, int64_t *out)
     return json_int(j, out) && *out != HIST_NIL;
 }
 
+/* A transaction's invoke value: [["r", key, null], ["w", key, value], ...]. */
+static int read_micro(struct reader *r, const cJSON *value, int64_t id, struct hist_op *op)
+{
+    struct hist_micro m[64];
+    int n = cJSON_IsArray(value) ? cJSON_GetArraySize(value) : -1;
+    if (n < 1 || n > 64)
+        return rfail(r, "txn of op %" PRId64 " needs \"value\": a list of 1 to 64 [f, key, value]", id);
+    const cJSON *e;
+    int i = 0;
+    cJSON_ArrayForEach(e, value) {
+        const cJSON *jf = cJSON_GetArrayItem(e, 0), *jk = cJSON_GetArrayItem(e, 1), *jv = cJSON_GetArrayItem(e, 2);
+        if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 3 || !cJSON_IsString(jf) || !cJSON_IsString(jk) ||
+            (strcmp(jf->valuestring, "r") != 0 && strcmp(jf->valuestring, "w") != 0))
+            return rfail(r, "txn of op %" PRId64 ": micro-operation %d is not [\"r\"|\"w\", key, value]", id, i + 1);
+        bool write = jf->valuestring[0] == 'w';
+        m[i].f = write ? HIST_WRITE : HIST_READ;
+        m[i].key = rintern(r, jk->valuestring, strlen(jk->valuestring));
+        if (m[i].key < 0)
+            return rnomem(r);
+        if (write ? !(json_int(jv, &m[i].value) && m[i].value != HIST_NIL) : !cJSON_IsNull(jv))
+            return rfail(r, "txn of op %" PRId64 ": micro-operation %d needs %s", id, i + 1,
+                         write ? "an integer value" : "null as the value of a read not yet done");
+        if (!write)
+            m[i].value = HIST_NIL;
+        i++;
+    }
+    long off = hist_add_micro(r->h, m, (size_t)n);
+    if (off < 0)
+        return rnomem(r);
+    op->micro_off = (uint32_t)off;
+    op->micro_n = (uint32_t)n;
+    return 0;
+}
+
+/* An ok transaction's value: the same list with what each read returned. */
+static int complete_micro(struct reader *r, const cJSON *value, int64_t id, const struct hist_op *op)
+{
+    struct hist_micro *m = hist_micro_mut(r->h, op);
+    if (!cJSON_IsArray(value) || cJSON_GetArraySize(value) != (int)op->micro_n)
+        return rfail(r, "ok txn of op %" PRId64 " needs the %u micro-operations it was invoked with", id,
+                     (unsigned)op->micro_n);
+    const cJSON *e;
+    uint32_t i = 0;
+    cJSON_ArrayForEach(e, value) {
+        const cJSON *jk = cJSON_GetArrayItem(e, 1), *jv = cJSON_GetArrayItem(e, 2);
+        if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 3 || !cJSON_IsString(jk) ||
+            strcmp(hist_str(r->h, m[i].key), jk->valuestring) != 0)
+            return rfail(r, "ok txn of op %" PRId64 ": micro-operation %u differs from its invocation", id,
+                         (unsigned)i + 1);
+        if (m[i].f == HIST_READ && !json_value(jv, &m[i].value))
+            return rfail(r, "ok txn of op %" PRId64 ": the read of micro-operation %u needs an integer or null",
+                         id, (unsigned)i + 1);
+        i++;
+    }
+    return 0;
+}
+
 static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64_t t)
 {
     const cJSON *client = cJSON_GetObjectItemCaseSensitive(j, "client");
@@ -492,9 +586,11 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
         f = HIST_ADD;
     else if (strcmp(jf->valuestring, "remove") == 0)
         f = HIST_REMOVE;
+    else if (strcmp(jf->valuestring, "txn") == 0)
+        f = HIST_TXN;
     else
         return rfail(r, "unknown operation type \"%.40s\" in op %" PRId64
-                        " (expected read, write, cas, add or remove)", jf->valuestring, id);
+                        " (expected read, write, cas, add, remove or txn)", jf->valuestring, id);
     if (!cJSON_IsString(jkey))
         return rfail(r, "%s of op %" PRId64 " without a \"key\"", ev, id);
     int32_t process = rintern(r, client->valuestring, strlen(client->valuestring));
@@ -516,6 +612,12 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
             return rfail(r, "%s of op %" PRId64 " without an integer \"value\"", hist_f_name(f), id);
         if (f == HIST_ADD || f == HIST_REMOVE)
             r->h->n_addrem++;
+        if (f == HIST_TXN) {
+            int rc = read_micro(r, value, id, &op);
+            if (rc)
+                return rc;
+            r->h->n_txn++;
+        }
         if (f == HIST_CAS) {
             if (!cJSON_IsArray(value) || cJSON_GetArraySize(value) != 2 ||
                 !json_value(cJSON_GetArrayItem(value, 0), &op.arg) ||
@@ -549,6 +651,11 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
                      id, hist_f_name(f), hist_str(r->h, key), hist_f_name((enum hist_f)op->f),
                      hist_str(r->h, op->key), op->invoke_line);
     enum hist_type type = ev[0] == 'o' ? HIST_OK : ev[0] == 'f' ? HIST_FAIL : HIST_INFO;
+    if (type == HIST_OK && f == HIST_TXN) {
+        int rc = complete_micro(r, value, id, op);
+        if (rc)
+            return rc;
+    }
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(j, "values");
     if (type == HIST_OK && f == HIST_READ && values) {
         /* several values (siblings, a set): kept as a mark, not as values */

@@ -45,7 +45,16 @@ enum hist_model {
 /* HIST_ADD and HIST_REMOVE (a counter's increment, a set's element) come
  * only from sim traces of models with such types; register checkers do not
  * judge histories that have them (see hist_registers_only). */
-enum hist_f { HIST_READ, HIST_WRITE, HIST_CAS, HIST_GET, HIST_PUT, HIST_APPEND, HIST_ADD, HIST_REMOVE };
+enum hist_f { HIST_READ, HIST_WRITE, HIST_CAS, HIST_GET, HIST_PUT, HIST_APPEND, HIST_ADD, HIST_REMOVE,
+              HIST_TXN };
+
+/* One micro-operation of a transaction (HIST_TXN): a read or a write of a
+ * register. A read's value is HIST_NIL until an ok completion gives it. */
+struct hist_micro {
+    uint8_t f;             /* HIST_READ or HIST_WRITE */
+    int32_t key;           /* string id */
+    int64_t value;
+};
 
 enum hist_type { HIST_OK, HIST_FAIL, HIST_INFO };
 
@@ -66,6 +75,8 @@ struct hist_op {
                             * constrains the order (Jepsen's failed cas read a
                             * value other than its expected one) */
     bool open;             /* no completion at all: the history ended first (type is INFO) */
+    uint32_t micro_off;    /* HIST_TXN: its micro-operations, see hist_micro() */
+    uint32_t micro_n;
     bool multi;            /* read with type OK that returned several values (siblings,
                             * a set): out is HIST_NIL and the values are not kept */
     int64_t arg;           /* write/put/append: the value; cas: the expected value */
@@ -115,6 +126,9 @@ int32_t hist_intern(hist *h, const char *s, size_t len);
 /* Append a copy of op (ops must come in invocation order; the caller fills
  * every field). Returns the operation's index, or -1 when out of memory. */
 long hist_add(hist *h, const struct hist_op *op);
+/* Store n micro-operations and return the offset to put in an op's
+ * micro_off (micro_n = n), or -1 when out of memory. */
+long hist_add_micro(hist *h, const struct hist_micro *m, size_t n);
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -139,10 +153,14 @@ const char *hist_process_label(const hist *h, int32_t process, char *buf, size_t
 
 const char *hist_f_name(enum hist_f f);
 
+/* A transaction's micro-operations (op->micro_n of them). */
+const struct hist_micro *hist_micro(const hist *h, const struct hist_op *op);
+struct hist_micro *hist_micro_mut(hist *h, const struct hist_op *op);
+
 /* Whether every operation is a register read, write or cas with one value
  * (or a kv get/put/append). False when the history has add/remove or reads
- * that returned several values; then why (if not NULL) gets a phrase such
- * as "12 add/remove operations and 3 reads that returned several values". */
+ * that returned several values, or transactions; then why (if not NULL)
+ * gets a phrase such as "12 add/remove operations (a counter or a set)". */
 bool hist_registers_only(const hist *h, char *why, size_t whylen);
 const char *hist_type_name(enum hist_type t);
 const char *hist_format_name(enum hist_format f);

@@ -1428,6 +1428,7 @@ static bool prepare_key(struct search *s, const long *idx, size_t n, struct keyo
             break;
         case HIST_ADD:
         case HIST_REMOVE:
+        case HIST_TXN:
             continue;   /* not a register operation; check_run keeps such histories away */
         }
         k->ops[k->n++] = l;
@@ -1510,6 +1511,9 @@ static const char *op_what(const hist *h, const struct hist_op *op, char *buf, s
     case HIST_REMOVE:
         snprintf(buf, n, "%s %s %s", hist_f_name((enum hist_f)op->f), key,
                  lin_format_value(h, op->arg, v1, sizeof v1));
+        break;
+    case HIST_TXN:
+        snprintf(buf, n, "txn of %u micro-operations", (unsigned)op->micro_n);
         break;
     }
     return buf;

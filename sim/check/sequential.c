@@ -270,6 +270,7 @@ static void base_build(struct base *b, const hist *h)
         switch ((enum hist_f)op->f) {
         case HIST_ADD:
         case HIST_REMOVE:
+        case HIST_TXN:
             keep = false;   /* not a register operation; check_run keeps such histories away */
             break;
         case HIST_READ:

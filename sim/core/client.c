@@ -28,6 +28,9 @@ void workload_defaults(struct workload *wl)
     wl->mix[OP_CAS] = 0.0;
     wl->values_lo = 1;
     wl->values_hi = 1;
+    wl->txn_min = 2;
+    wl->txn_max = 3;
+    wl->txn_reads = 0.5;
     wl->start = 0;
     wl->duration = 0;
     wl->timeout = 100 * SIM_MS;
@@ -93,6 +96,26 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         snprintf(err, errlen, "the values range needs lo <= hi");
         return -1;
     }
+    if (wl->mix[OP_TXN] > 0) {
+        if (wl->txn_min < 1 || wl->txn_min > wl->txn_max || wl->txn_max > SIM_TXN_MAX) {
+            snprintf(err, errlen, "a transaction needs 1 <= min <= max <= %d micro-operations, got %d..%d",
+                     SIM_TXN_MAX, wl->txn_min, wl->txn_max);
+            return -1;
+        }
+        if (wl->txn_max > wl->n_keys) {
+            snprintf(err, errlen, "transactions of up to %d micro-operations need as many keys, "
+                     "the workload has %d", wl->txn_max, wl->n_keys);
+            return -1;
+        }
+        if (!(wl->txn_reads >= 0 && wl->txn_reads <= 1)) {
+            snprintf(err, errlen, "the share of reads in a transaction must be from 0 to 1");
+            return -1;
+        }
+    }
+    if (w->model->check_key)
+        for (int k = 0; k < wl->n_keys; k++)
+            if (w->model->check_key(w->params, w->n_nodes, wl->keys[k], err, errlen) != 0)
+                return -1;
     if (wl->target == WL_TARGET_NODE && (wl->node < 0 || wl->node >= w->n_nodes)) {
         snprintf(err, errlen, "the workload targets a node that does not exist");
         return -1;
@@ -155,6 +178,14 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         for (int t = 0; t < OP__COUNT; t++)
             jw_knum(j, op_type_name((enum op_type)t), cfg->mix[t]);
         jw_obj_end(j);
+        if (cfg->mix[OP_TXN] > 0) {
+            jw_key(j, "txn");
+            jw_obj(j);
+            jw_kint(j, "min", cfg->txn_min);
+            jw_kint(j, "max", cfg->txn_max);
+            jw_knum(j, "reads", cfg->txn_reads);
+            jw_obj_end(j);
+        }
         if (cfg->mix[OP_ADD] > 0 || cfg->mix[OP_REMOVE] > 0) {
             jw_key(j, "values");
             jw_arr(j);
@@ -267,7 +298,35 @@ void world_trace_op(world *w, const char *ev, const struct client *c, const stru
     jw_kint(j, "op", (int64_t)p->op.id);
     jw_kstr(j, "f", op_type_name(p->op.type));
     jw_kstr(j, "key", p->op.key);
-    if (strcmp(ev, "invoke") == 0) {
+    if (p->op.type == OP_TXN) {
+        /* [[f, key, value], ...]: a read's value is null until an ok gives it */
+        bool ok = strcmp(ev, "ok") == 0;
+        jw_key(j, "value");
+        jw_arr(j);
+        for (int i = 0; i < p->n_micro; i++) {
+            const struct sim_micro *m = &p->micro[i];
+            jw_arr(j);
+            jw_str(j, m->f == OP_READ ? "r" : "w");
+            jw_str(j, m->key);
+            if (m->f == OP_WRITE)
+                jw_int(j, m->value);
+            else if (ok && p->values[i] != SIM_NIL)
+                jw_int(j, p->values[i]);
+            else
+                jw_null(j);
+            jw_arr_end(j);
+        }
+        jw_arr_end(j);
+        if (strcmp(ev, "invoke") == 0) {
+            if (p->queued_at < p->invoked_at)
+                jw_kint(j, "queued", p->invoked_at - p->queued_at);
+        } else {
+            if (error)
+                jw_kstr(j, "error", error);
+            jw_kint(j, "latency", w->now - p->invoked_at);
+            jw_kint(j, "attempts", p->tries);
+        }
+    } else if (strcmp(ev, "invoke") == 0) {
         if (p->op.type == OP_CAS) {
             jw_key(j, "value");
             jw_arr(j);
@@ -326,13 +385,19 @@ static void send_attempt(world *w, struct client *c, int node)
     p->token = w->next_token++;
     /* a write, add or remove carries the causal context the client's last
      * read of the key returned (the copy travels in the envelope) */
-    size_t cl = p->op.type != OP_READ && c->ctx ? c->ctx_len[p->key] : 0;
-    struct envelope *env = world_envelope_new(w, c->endpoint, node, MSG_REQUEST, cl);
+    size_t cl = p->op.type != OP_READ && p->op.type != OP_TXN && c->ctx ? c->ctx_len[p->key] : 0;
+    size_t mb = (size_t)p->n_micro * sizeof p->micro[0];
+    /* payload: the micro-operations first (8-aligned in the envelope), then the context */
+    struct envelope *env = world_envelope_new(w, c->endpoint, node, MSG_REQUEST, mb + cl);
     env->u.op = p->op;
     env->u.op.ctx = NULL;
     env->u.op.ctx_len = cl;
+    env->u.op.micro = NULL;
+    env->u.op.n_micro = p->n_micro;
+    if (mb)
+        memcpy(env->data, p->micro, mb);
     if (cl)
-        memcpy(env->data, c->ctx[p->key], cl);
+        memcpy(env->data + mb, c->ctx[p->key], cl);
     world_send_envelope(w, env);
     evq_push(w->q, w->now + cfg->timeout, EV_CLIENT_TIMEOUT, (uint32_t)c->index, p->token, NULL);
 }
@@ -341,6 +406,48 @@ static bool workload_over(world *w, const struct client *c)
 {
     const struct workload *cfg = &w->workloads[c->workload].cfg;
     return cfg->duration > 0 && w->now >= cfg->start + cfg->duration;
+}
+
+/* A transaction: min..max micro-operations on distinct keys (a partial
+ * Fisher-Yates shuffle of the key indices), each a read with probability
+ * txn_reads, else a write of a fresh unique value. */
+static void draw_txn(world *w, struct wl_state *s, struct client *c, struct pending_op *p)
+{
+    int n_keys = s->cfg.n_keys;
+    int span = s->cfg.txn_max - s->cfg.txn_min;
+    int n = s->cfg.txn_min + (span > 0 ? (int)pcg32_below(&c->rng, (uint32_t)span + 1) : 0);
+    int idx[SIM_TXN_MAX];
+    int pick[SIM_TXN_MAX];
+    /* choose n distinct indices: rejection against the ones already taken
+     * (n <= 16 and n <= n_keys, so this is short) */
+    for (int i = 0; i < n; i++) {
+        for (;;) {
+            int k = (int)pcg32_below(&c->rng, (uint32_t)n_keys);
+            bool taken = false;
+            for (int j = 0; j < i; j++)
+                taken |= pick[j] == k;
+            if (!taken) {
+                pick[i] = k;
+                break;
+            }
+        }
+        idx[i] = pick[i];
+    }
+    p->n_micro = n;
+    for (int i = 0; i < n; i++) {
+        struct sim_micro *m = &p->micro[i];
+        m->key = s->cfg.keys[idx[i]];
+        if (pcg32_unit(&c->rng) < s->cfg.txn_reads) {
+            m->f = OP_READ;
+            m->value = 0;
+        } else {
+            m->f = OP_WRITE;
+            m->value = (int64_t)w->next_value++;
+            s->last_value[idx[i]] = m->value;
+        }
+    }
+    p->key = idx[0];
+    p->op.n_micro = n;
 }
 
 static void start_op(world *w, struct client *c, sim_time queued_at)
@@ -360,7 +467,11 @@ static void start_op(world *w, struct client *c, sim_time queued_at)
          * it sent, not what the store holds: the guess may be wrong. */
         p->op.expect = s->last_value[key];
     }
-    if (p->op.type == OP_ADD || p->op.type == OP_REMOVE) {
+    if (p->op.type == OP_TXN) {
+        draw_txn(w, s, c, p);
+        key = p->key;
+        p->op.key = s->cfg.keys[key];
+    } else if (p->op.type == OP_ADD || p->op.type == OP_REMOVE) {
         /* a counter's increment or a set's element, from the values range */
         uint64_t span = (uint64_t)(s->cfg.values_hi - s->cfg.values_lo);
         uint64_t off = span >= UINT32_MAX ? pcg32_next(&c->rng) % (span + 1)
@@ -371,6 +482,8 @@ static void start_op(world *w, struct client *c, sim_time queued_at)
         s->last_value[key] = p->op.value;
     }
     p->key = key;
+    if (p->op.type == OP_TXN)
+        p->op.key = s->cfg.keys[key];
     p->invoked_at = w->now;
     p->queued_at = queued_at;
     w->stats.ops_invoked++;
@@ -437,6 +550,11 @@ void client_on_reply(world *w, struct client *c, const struct envelope *env)
             c->leader_hint = env->from;
         if (p->op.type == OP_READ && r->ctx_len > 0)
             keep_ctx(w, c, p->key, r->ctx, r->ctx_len);
+        if (p->op.type == OP_TXN && r->n_values != p->n_micro) {
+            /* the model broke the contract (node_reply_txn); do not invent reads */
+            complete(w, c, "info", false, 0, "transaction answered without its results");
+            return;
+        }
         p->n_values = r->n_values;
         if (r->n_values > 0)
             memcpy(p->values, r->values, (size_t)r->n_values * sizeof *p->values);

@@ -19,7 +19,19 @@ typedef struct node_ctx node_ctx;
 /* read, write and cas act on a register; add and remove on a counter or a
  * set (for models with such types): add's value is the increment (counter)
  * or the element (set), remove's the element. */
-enum op_type { OP_READ, OP_WRITE, OP_CAS, OP_ADD, OP_REMOVE, OP__COUNT };
+enum op_type { OP_READ, OP_WRITE, OP_CAS, OP_ADD, OP_REMOVE, OP_TXN, OP__COUNT };
+
+/* A transaction's micro-operation (OP_TXN): a read or a write of one key. */
+struct sim_micro {
+    enum op_type f;      /* OP_READ or OP_WRITE */
+    const char *key;     /* owned by the world for the whole run */
+    int64_t value;       /* write: the value (unique in the run) */
+};
+
+/* The most micro-operations in one transaction. */
+#define SIM_TXN_MAX 16
+/* A read of a key that was never written, in a transaction's results. */
+#define SIM_NIL INT64_MIN
 const char *op_type_name(enum op_type t);
 
 /* One client operation as a node receives it. key points to a string owned
@@ -37,6 +49,10 @@ struct sim_op {
      * (see sim_reply.ctx), or NULL/0. Valid only during on_request: copy it. */
     const void *ctx;
     size_t ctx_len;
+    /* OP_TXN: the micro-operations, in order, on distinct keys (key above
+     * is the first one's). Valid only during on_request: copy them. */
+    int n_micro;
+    const struct sim_micro *micro;
 };
 
 /* The largest causal context a reply may carry. */
@@ -115,6 +131,10 @@ struct model {
      * (say w > n) before anything runs. Return 0, or -1 with one sentence
      * in err, which the scenario sees as "cluster: <err>". */
     int (*validate)(const params *p, int n_nodes, char *err, size_t errlen);
+    /* Optional: refuse a workload key this model cannot serve (say one
+     * naming a participant that does not exist); called by workload{} for
+     * every key. 0, or -1 with one sentence in err. */
+    int (*check_key)(const params *p, int n_nodes, const char *key, char *err, size_t errlen);
     /* Optional: the mutants, ending with { NULL }. A model with mutants
      * declares an enum parameter "mutant" whose choices are "none" and
      * these names. */
@@ -168,6 +188,10 @@ void node_reply_redirect(node_ctx *ctx, const struct sim_op *op, int leader, con
  * causal context; see struct sim_reply. */
 void node_reply_values(node_ctx *ctx, const struct sim_op *op, const int64_t *values, int n_values,
                        const void *cctx, size_t cctx_len);
+/* A committed transaction's answer: results[i] for micro-operation i, the
+ * value read (SIM_NIL: never written) or, for a write, its value. An
+ * aborted transaction is node_reply_fail. */
+void node_reply_txn(node_ctx *ctx, const struct sim_op *op, const int64_t *results);
 
 /* Call the scenario's Lua function given as parameter `param` (declared
  * PARAM_FUNC) as f(key, a, b), which must return an integer, into *out.

@@ -24,6 +24,7 @@ struct value {
     size_t choice;    /* PARAM_ENUM: index into choices */
     char **choices;   /* PARAM_ENUM: the split choices, owned */
     size_t n_choices, choices_cap;
+    char *str;        /* PARAM_STR, owned */
 };
 
 struct params {
@@ -58,6 +59,7 @@ static const char *expected(const struct model_param *d)
     case PARAM_TIME: return "a time such as 50ms";
     case PARAM_NUM: return "a number";
     case PARAM_FUNC: return "a Lua function, given in the scenario's cluster{params = ...}";
+    case PARAM_STR: return "a string";
     case PARAM_ENUM: return NULL;  /* "one of a|b|c", written by the caller */
     }
     return "?";
@@ -198,6 +200,7 @@ static void free_values(params *p)
         for (size_t c = 0; c < p->values[i].n_choices; c++)
             sim_free(p->values[i].choices[c]);
         sim_free(p->values[i].choices);
+        sim_free(p->values[i].str);
     }
     sim_free(p->values);
 }
@@ -327,6 +330,10 @@ int params_set_text(params *p, const char *name, const char *text, char *err, si
         return 0;
     case PARAM_ENUM:
         return set_choice(p, (size_t)i, text, err, errlen);
+    case PARAM_STR:
+        sim_free(v->str);
+        v->str = sim_xstrdup(text);
+        return 0;
     case PARAM_FUNC:
         break;
     }
@@ -357,6 +364,7 @@ int params_set_int(params *p, const char *name, int64_t v, char *err, size_t err
         return 0;
     case PARAM_BOOL:
     case PARAM_ENUM:
+    case PARAM_STR:
     case PARAM_FUNC:
         break;
     }
@@ -392,6 +400,7 @@ int params_set_num(params *p, const char *name, double v, char *err, size_t errl
         return params_set_int(p, name, (int64_t)v, err, errlen);
     case PARAM_BOOL:
     case PARAM_ENUM:
+    case PARAM_STR:
     case PARAM_FUNC:
         break;
     }
@@ -424,6 +433,7 @@ int params_set_string(params *p, const char *name, const char *v, char *err, siz
     switch (d->type) {
     case PARAM_ENUM:
     case PARAM_TIME:
+    case PARAM_STR:
         return params_set_text(p, name, v, err, errlen);
     case PARAM_INT:
     case PARAM_NUM:
@@ -486,6 +496,12 @@ const char *params_enum(const params *p, const char *name)
     return v->choices[v->choice];
 }
 
+const char *params_str(const params *p, const char *name)
+{
+    const char *s = get(p, name, PARAM_STR)->str;
+    return s ? s : "";
+}
+
 /* Whether enum name is set to choice. choice must be one of the declared
  * choices (asserted), so a misspelt choice in a model is caught at once
  * instead of quietly comparing false. */
@@ -531,6 +547,9 @@ void params_write(const params *p, jw *w)
             break;
         case PARAM_ENUM:
             jw_str(w, v->choices[v->choice]);
+            break;
+        case PARAM_STR:
+            jw_str(w, v->str ? v->str : "");
             break;
         case PARAM_FUNC:
             if (v->b)

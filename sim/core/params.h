@@ -14,6 +14,8 @@ enum param_type {
     PARAM_TIME,  /* virtual time in ns; text form accepts 250ms, 2s, 10us, 5ns */
     PARAM_ENUM,  /* one of choices, "a|b|c" */
     PARAM_NUM,   /* real number */
+    PARAM_STR,   /* free text the model parses itself (say a saga's steps);
+                  * the model's validate reports what is wrong with it */
     PARAM_FUNC,  /* a Lua function from the scenario (cluster{params=...}); no
                   * text form, no default; the model calls it with node_call */
 };
@@ -53,6 +55,7 @@ bool params_bool(const params *p, const char *name);
 sim_time params_time(const params *p, const char *name);
 double params_num(const params *p, const char *name);
 const char *params_enum(const params *p, const char *name);
+const char *params_str(const params *p, const char *name);   /* PARAM_STR, owned by the set */
 bool params_is(const params *p, const char *name, const char *choice);
 /* Whether the scenario gave a function for PARAM_FUNC parameter name. */
 bool params_has_func(const params *p, const char *name);

@@ -10,7 +10,7 @@
 
 #include "simtypes.h"
 
-#define OP_KINDS 5           /* = OP__COUNT in model.h */
+#define OP_KINDS 6           /* = OP__COUNT in model.h */
 
 enum wl_keys { WL_KEYS_UNIFORM, WL_KEYS_ZIPF };
 
@@ -30,7 +30,9 @@ struct workload {
     char **keys;             /* owned by the workload after world_workload */
     enum wl_keys key_dist;
     double zipf_s;           /* zipf exponent, > 0 */
-    double mix[OP_KINDS];    /* weights of read, write, cas, add, remove (by op_type) */
+    double mix[OP_KINDS];    /* weights of read, write, cas, add, remove, txn (by op_type) */
+    int txn_min, txn_max;    /* micro-operations per transaction, on distinct keys */
+    double txn_reads;        /* probability that a micro-operation is a read */
     int64_t values_lo, values_hi; /* add and remove draw their value in [lo, hi] */
     sim_time start;          /* first operation no earlier than this */
     sim_time duration;       /* no new operation after start + duration; 0 = no end */

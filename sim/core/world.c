@@ -529,7 +529,20 @@ static void describe_envelope(world *w, jw *j, const struct envelope *env)
         jw_kint(j, "op", (int64_t)env->u.op.id);
         jw_kstr(j, "f", op_type_name(env->u.op.type));
         jw_kstr(j, "key", env->u.op.key);
-        if (env->u.op.type != OP_READ)
+        if (env->u.op.type == OP_TXN) {
+            const struct sim_micro *m = (const struct sim_micro *)(const void *)env->data;
+            jw_key(j, "txn");
+            jw_arr(j);
+            for (int i = 0; i < env->u.op.n_micro; i++) {
+                jw_arr(j);
+                jw_str(j, m[i].f == OP_READ ? "r" : "w");
+                jw_str(j, m[i].key);
+                if (m[i].f == OP_WRITE)
+                    jw_int(j, m[i].value);
+                jw_arr_end(j);
+            }
+            jw_arr_end(j);
+        } else if (env->u.op.type != OP_READ)
             jw_kint(j, "value", env->u.op.value);
         if (env->u.op.ctx_len)
             jw_kint(j, "ctx_bytes", (int64_t)env->u.op.ctx_len);
@@ -543,12 +556,17 @@ static void describe_envelope(world *w, jw *j, const struct envelope *env)
         jw_kstr(j, "type", "reply");
         jw_kint(j, "op", (int64_t)env->u.r.op.id);
         jw_kstr(j, "status", status[r->status]);
-        if (r->status == REPLY_OK && env->u.r.op.type == OP_READ && r->n_values > 0) {
+        if (r->status == REPLY_OK && (env->u.r.op.type == OP_READ || env->u.r.op.type == OP_TXN) &&
+            r->n_values > 0) {
             const int64_t *v = (const int64_t *)(const void *)env->data;
             jw_key(j, "values");
             jw_arr(j);
-            for (int i = 0; i < r->n_values; i++)
-                jw_int(j, v[i]);
+            for (int i = 0; i < r->n_values; i++) {
+                if (v[i] == SIM_NIL)
+                    jw_null(j);
+                else
+                    jw_int(j, v[i]);
+            }
             jw_arr_end(j);
         } else if (r->status == REPLY_OK && env->u.r.op.type == OP_READ) {
             jw_key(j, "value");
@@ -701,6 +719,7 @@ void node_reply(node_ctx *ctx, const struct sim_op *op, const struct sim_reply *
     env->u.r.op = *op;
     env->u.r.op.ctx = NULL;
     env->u.r.op.ctx_len = 0;
+    env->u.r.op.micro = NULL;
     env->u.r.reply = *reply;
     env->u.r.reply.n_values = nv;
     env->u.r.reply.ctx_len = cl;
@@ -709,6 +728,12 @@ void node_reply(node_ctx *ctx, const struct sim_op *op, const struct sim_reply *
     if (cl)
         memcpy(env->data + vbytes, reply->ctx, cl);
     world_send_envelope(w, env);
+}
+
+void node_reply_txn(node_ctx *ctx, const struct sim_op *op, const int64_t *results)
+{
+    struct sim_reply r = { .status = REPLY_OK, .redirect = -1, .n_values = op->n_micro, .values = results };
+    node_reply(ctx, op, &r);
 }
 
 void node_reply_values(node_ctx *ctx, const struct sim_op *op, const int64_t *values, int n_values,
@@ -773,7 +798,7 @@ void node_note_end(node_ctx *ctx)
 
 const char *op_type_name(enum op_type t)
 {
-    static const char *const names[] = { "read", "write", "cas", "add", "remove" };
+    static const char *const names[] = { "read", "write", "cas", "add", "remove", "txn" };
     return t < OP__COUNT ? names[t] : "?";
 }
 
@@ -816,7 +841,9 @@ static void deliver(world *w, const struct evq_event *ev)
         if (env->kind == MSG_NODE) {
             w->model->on_message(n->state, n, env->from, env->data, env->len);
         } else if (env->kind == MSG_REQUEST) {
-            env->u.op.ctx = env->u.op.ctx_len ? env->data : NULL;
+            size_t mb = (size_t)env->u.op.n_micro * sizeof(struct sim_micro);
+            env->u.op.micro = env->u.op.n_micro ? (const struct sim_micro *)(const void *)env->data : NULL;
+            env->u.op.ctx = env->u.op.ctx_len ? env->data + mb : NULL;
             w->model->on_request(n->state, n, &env->u.op);
         }
     } else {

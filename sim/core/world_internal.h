@@ -96,8 +96,10 @@ struct pending_op {
     int node;               /* where the current attempt went */
     uint64_t token;         /* current attempt; stale timeouts carry old ones */
     int key;                /* index of op.key in the workload's keys */
-    int n_values;           /* a read's several values (siblings, a set) */
+    int n_values;           /* a read's several values (siblings, a set); a txn's results */
     int64_t values[SIM_VALUES_MAX];
+    int n_micro;            /* OP_TXN: the micro-operations */
+    struct sim_micro micro[SIM_TXN_MAX];
 };
 
 struct client {

@@ -1310,10 +1310,11 @@ static int l_cluster(lua_State *L)
 static int l_workload(lua_State *L)
 {
     static const char *const fields[] = {
-        "clients", "rate", "closed", "think", "keys", "dist", "zipf", "mix", "values", "start", "duration",
+        "clients", "rate", "closed", "think", "keys", "dist", "zipf", "mix", "values", "txn", "start", "duration",
         "timeout", "retries", "backoff", "backoff_max", "jitter", "redirects", "target", "queue", NULL,
     };
-    static const char *const mix_fields[] = { "read", "write", "cas", "add", "remove", NULL };
+    static const char *const mix_fields[] = { "read", "write", "cas", "add", "remove", "txn", NULL };
+    static const char *const txn_fields[] = { "min", "max", "reads", NULL };
     struct lsim *s = self(L);
     const char *fn = "workload";
     char err[512];
@@ -1423,6 +1424,23 @@ static int l_workload(lua_State *L)
         }
         if (!(sum > 0))
             fail(L, "workload: mix needs at least one weight above 0");
+    }
+
+    if (field(L, 1, "txn") != LUA_TNIL) {
+        int ti = lua_gettop(L);
+        if (lua_type(L, ti) != LUA_TTABLE)
+            fail(L, "workload: txn must be a table like {min = 2, max = 3, reads = 0.5}, got %s",
+                 luaL_typename(L, ti));
+        check_fields(L, ti, "workload: txn", txn_fields, false);
+        if (field(L, ti, "min") != LUA_TNIL)
+            wl.txn_min = (int)check_int(L, -1, "workload: txn", "min", 1, SIM_TXN_MAX);
+        if (field(L, ti, "max") != LUA_TNIL)
+            wl.txn_max = (int)check_int(L, -1, "workload: txn", "max", 1, SIM_TXN_MAX);
+        if (field(L, ti, "reads") != LUA_TNIL)
+            wl.txn_reads = check_num(L, -1, "workload: txn", "reads", 0, 1, "from 0 to 1 (a probability)");
+        lua_pop(L, 3);
+        if (wl.txn_min > wl.txn_max)
+            fail(L, "workload: txn needs min <= max, got min = %d, max = %d", wl.txn_min, wl.txn_max);
     }
 
     if (field(L, 1, "values") != LUA_TNIL) {

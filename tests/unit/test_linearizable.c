@@ -732,7 +732,8 @@ static bool ref_key(const hist *h, int32_t key, int64_t upto, int64_t from, cons
             case HIST_PUT: o.kind = R_PUT; break;
             case HIST_APPEND: o.kind = R_APPEND; break;
             case HIST_ADD:
-            case HIST_REMOVE: ck_abort_msg("generated histories have no add/remove"); break;
+            case HIST_REMOVE:
+            case HIST_TXN: ck_abort_msg("generated histories have no add/remove/txn"); break;
             }
         }
         if (from >= 0 && o.call < from)
@@ -814,7 +815,8 @@ static void check_linearization(const hist *h, const long *order, size_t n)
             case HIST_PUT: o.kind = R_PUT; break;
             case HIST_APPEND: o.kind = R_APPEND; break;
             case HIST_ADD:
-            case HIST_REMOVE: ck_abort_msg("generated histories have no add/remove"); break;
+            case HIST_REMOVE:
+            case HIST_TXN: ck_abort_msg("generated histories have no add/remove/txn"); break;
             }
             ck_assert_msg(ref_apply(&r, &o, &st), "op %ld does not replay", order[i]);
         }

@@ -2,6 +2,7 @@
 #include "world.h"
 #include "trace.h"
 #include "alloc.h"
+#include "check/history.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -266,6 +267,56 @@ static world *make_sib_world(int nodes, bool with_func, trace *tr, char *err, si
     world_set_call(w, test_call, NULL);
     return w;
 }
+
+/* ---- a one-node transactional store ---------------------------------------------- */
+
+static struct {
+    int n_keys;
+    char keys[8][8];
+    int64_t vals[8];
+    int txns;
+} X;
+
+static void txn_on_request(void *s, node_ctx *ctx, const struct sim_op *op)
+{
+    (void)s;
+    ck_assert_int_eq(op->type, OP_TXN);
+    ck_assert_int_ge(op->n_micro, 2);
+    ck_assert_int_le(op->n_micro, 4);
+    ck_assert_str_eq(op->key, op->micro[0].key);
+    int64_t results[SIM_TXN_MAX];
+    for (int i = 0; i < op->n_micro; i++) {
+        const struct sim_micro *m = &op->micro[i];
+        int k = 0;
+        while (k < X.n_keys && strcmp(X.keys[k], m->key) != 0)
+            k++;
+        if (k == X.n_keys) {
+            snprintf(X.keys[k], sizeof X.keys[k], "%s", m->key);
+            X.vals[k] = SIM_NIL;
+            X.n_keys++;
+        }
+        for (int j = 0; j < i; j++)
+            ck_assert_str_ne(op->micro[j].key, m->key);   /* distinct keys */
+        if (m->f == OP_WRITE)
+            X.vals[k] = m->value;
+        results[i] = m->f == OP_WRITE ? m->value : X.vals[k];
+    }
+    X.txns++;
+    node_reply_txn(ctx, op, results);
+}
+
+static const struct model txn_model = {
+    .name = "testtxn",
+    .summary = "a one-node transactional store for unit tests",
+    .params = reg_params,
+    .init = reg_init,
+    .destroy = reg_destroy,
+    .on_message = reg_on_message,
+    .on_timer = reg_on_timer,
+    .on_request = txn_on_request,
+    .describe_msg = reg_describe_msg,
+    .describe = reg_describe,
+};
 
 /* ---- tests ------------------------------------------------------------------- */
 
@@ -684,6 +735,101 @@ START_TEST(test_keep_going_counts_violations_and_runs_on)
 }
 END_TEST
 
+START_TEST(test_transactions_are_generated_traced_and_read_back)
+{
+    memset(&X, 0, sizeof X);
+    memset(&T, 0, sizeof T);
+    char err[256];
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    /* sim run writes the header; the history reader wants one */
+    fputs("{\"ev\":\"header\",\"format\":1,\"sim_version\":\"0\",\"seed\":\"5\"}\n", f);
+    FILE *tmp = tmpfile();
+    trace *tr = trace_open_fd(fileno(tmp));
+    world *w = world_new(5, tr);
+    params *p = params_new("testtxn", reg_params, err, sizeof err);
+    ck_assert_int_eq(world_cluster(w, &txn_model, p, 1, NULL, err, sizeof err), 0);
+    struct workload wl;
+    workload_defaults(&wl);
+    wl.clients = 1;   /* one client: completion order is the store's apply order */
+    wl.n_keys = 5;
+    wl.keys = sim_xcalloc(5, sizeof *wl.keys);
+    for (int k = 0; k < 5; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "k%d", k);
+        wl.keys[k] = sim_xstrdup(name);
+    }
+    wl.mix[OP_READ] = wl.mix[OP_WRITE] = 0;
+    wl.mix[OP_TXN] = 1;
+    wl.txn_min = 2;
+    wl.txn_max = 4;
+    wl.duration = 1 * SIM_S;
+    ck_assert_int_eq(world_workload(w, &wl, err, sizeof err), 0);
+    ck_assert_int_eq(world_run(w, 2 * SIM_S), WORLD_OK);
+    world_finish(w);
+    trace_close(tr);
+    world_free(w);
+    rewind(tmp);
+    int c;
+    while ((c = getc(tmp)) != EOF)
+        fputc(c, f);
+    fclose(tmp);
+    fclose(f);
+    ck_assert_int_gt(X.txns, 50);
+    ck_assert_ptr_nonnull(strstr(buf, "\"f\":\"txn\",\"key\":"));
+    /* read it back: every ok transaction's reads are what the store held */
+    hist *h = NULL;
+    int prc = hist_parse(HIST_FORMAT_TRACE, buf, len, "t", &h, err, sizeof err);
+    ck_assert_msg(prc == 0, "%s", err);
+    ck_assert(!hist_registers_only(h, NULL, 0));
+    size_t oks = 0, reads = 0, non_nil = 0;
+    int64_t last[64];
+    for (int i = 0; i < 64; i++)
+        last[i] = HIST_NIL;
+    for (size_t i = 0; i < hist_count(h); i++) {
+        const struct hist_op *op = hist_op(h, i);
+        ck_assert_int_eq(op->f, HIST_TXN);
+        ck_assert_uint_ge(op->micro_n, 2);
+        ck_assert_uint_le(op->micro_n, 4);
+        oks += op->type == HIST_OK;
+    }
+    ck_assert_uint_eq(oks, (size_t)X.txns);
+    /* replay in completion order */
+    size_t n = hist_count(h);
+    size_t *order = sim_xcalloc(n, sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && hist_op(h, order[j])->complete_pos < hist_op(h, order[j - 1])->complete_pos; j--) {
+            size_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        const struct hist_op *op = hist_op(h, order[i]);
+        if (op->type != HIST_OK)
+            continue;
+        const struct hist_micro *m = hist_micro(h, op);
+        for (uint32_t k = 0; k < op->micro_n; k++) {
+            ck_assert_int_lt(m[k].key, 64);
+            if (m[k].f == HIST_READ) {
+                reads++;
+                non_nil += m[k].value != HIST_NIL;
+                ck_assert_int_eq(m[k].value, last[m[k].key]);
+            } else {
+                last[m[k].key] = m[k].value;
+            }
+        }
+    }
+    ck_assert_uint_gt(reads, 40);
+    ck_assert_uint_gt(non_nil, 30);
+    sim_free(order);
+    hist_free(h);
+    free(buf);
+}
+END_TEST
+
 static Suite *world_suite(void)
 {
     Suite *s = suite_create("world");
@@ -709,6 +855,7 @@ static Suite *world_suite(void)
     tcase_add_test(tc, test_siblings_are_traced_as_values);
     tcase_add_test(tc, test_a_broken_invariant_stops_the_run_with_the_events_before_it);
     tcase_add_test(tc, test_keep_going_counts_violations_and_runs_on);
+    tcase_add_test(tc, test_transactions_are_generated_traced_and_read_back);
     suite_add_tcase(s, tc);
     return s;
 }
