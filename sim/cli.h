@@ -45,6 +45,7 @@ int cmd_bench(int argc, char **argv);
 
 extern const struct cli_command cli_run, cli_replay, cli_list, cli_bench;
 extern const struct cli_command cli_check;   /* sim/check/cmd_check.c */
+extern const struct cli_command cli_report, cli_export;   /* sim/report/cmd_report.c */
 
 /* ---- running a scenario (cmd_run.c), shared with replay ---- */
 
@@ -58,6 +59,7 @@ struct run_request {
     struct sandbox_limits limits;   /* zeros = defaults */
     uint64_t max_events;            /* 0 = default */
     bool keep_going;                /* run on past a broken invariant */
+    bool swarm;                     /* draw nemesis and network settings from the seed */
     bool quiet;
     world_progress_fn progress;     /* optional, for terminals */
 };
@@ -66,5 +68,11 @@ struct run_request {
  * trace with an "error" line if the scenario failed. The header records
  * everything needed to run it again identically. Returns res->exit_code. */
 int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_result *res);
+
+/* Decide res's checker expectations (sim run's rule): on the trace at
+ * trace_path when it is a regular file, else on a quiet second run of rq
+ * into a temporary trace. 0, or an exit code with one line in err. */
+int decide_expectations(const struct run_request *rq, struct lsim_result *res,
+                        const char *trace_path, char *err, size_t errlen);
 
 #endif

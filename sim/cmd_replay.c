@@ -92,6 +92,7 @@ int cmd_replay(int argc, char **argv)
     rq.max_events = json_u64(limits, "max_events");
     const cJSON *kg = limits ? cJSON_GetObjectItemCaseSensitive(limits, "keep_going") : NULL;
     rq.keep_going = cJSON_IsTrue(kg);
+    rq.swarm = cJSON_IsTrue(limits ? cJSON_GetObjectItemCaseSensitive(limits, "swarm") : NULL);
     int n_params = h.params ? cJSON_GetArraySize(h.params) : 0;
     rq.params = sim_xcalloc((size_t)n_params + 1, sizeof *rq.params);
     const cJSON *p;

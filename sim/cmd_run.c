@@ -31,6 +31,9 @@ static const char run_help[] =
     "                     with param(NAME, default); may be repeated\n"
     "  --quiet            print nothing but errors; print() in the scenario stays silent\n"
     "  --max-events N     stop a run that processes more than N events (default 2e8)\n"
+    "  --swarm            draw the nemesis intensity and fault kinds and the network's\n"
+    "                     latency, loss, duplication and reordering from the seed, so\n"
+    "                     a sweep explores many configurations (see docs/sweep.md)\n"
     "  --keep-going       run on after a model invariant breaks (by default the run\n"
     "                     stops at the first violation and shows the events before it)\n"
     "  --budget N         Lua instruction budget for the script (default 2e8)\n"
@@ -107,6 +110,8 @@ int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_res
             jw_kint(j, "max_events", (int64_t)rq->max_events);
         if (rq->keep_going)
             jw_kbool(j, "keep_going", 1);
+        if (rq->swarm)
+            jw_kbool(j, "swarm", 1);
         jw_obj_end(j);
         trace_end(tr);
     }
@@ -119,6 +124,7 @@ int run_scenario(const struct run_request *rq, struct trace *tr, struct lsim_res
         .limits = rq->limits,
         .max_events = rq->max_events,
         .keep_going = rq->keep_going,
+        .swarm = rq->swarm,
         .quiet = rq->quiet,
         .progress = rq->progress,
         .checkers = checker_names(),
@@ -221,8 +227,8 @@ static int check_expectations(struct lsim_result *res, const char *path, char *e
 /* A trace of this run that the checkers can read: the trace file itself when
  * it is a regular file, else the run again, quietly, into a temporary file
  * (the same request gives the same run). 0, or an exit code with err. */
-static int decide_expectations(const struct run_request *rq, struct lsim_result *res,
-                               const char *trace_path, char *err, size_t errlen)
+int decide_expectations(const struct run_request *rq, struct lsim_result *res,
+                        const char *trace_path, char *err, size_t errlen)
 {
     struct stat st;
     if (trace_path && strcmp(trace_path, "-") != 0 && stat(trace_path, &st) == 0 &&
@@ -332,7 +338,13 @@ static void print_summary(FILE *out, const struct run_request *rq, const struct 
         if (strcmp(trace_path, "-") != 0)
             fprintf(out, "replay      sim replay %s\n", trace_path);
     }
+    if (rq->swarm)
+        fprintf(out, "swarm       %s\n", res->swarm_json);
     fprintf(out, "rerun       sim run %s --seed %" PRIu64, rq->scenario, rq->seed);
+    if (rq->swarm)
+        fprintf(out, " --swarm");
+    if (rq->keep_going)
+        fprintf(out, " --keep-going");
     for (int i = 0; i < rq->n_params; i++)
         fprintf(out, " --param %s=%s", rq->params[i].name, rq->params[i].value);
     fprintf(out, "\n");
@@ -367,6 +379,8 @@ int cmd_run(int argc, char **argv)
             no_trace = true;
         } else if (strcmp(a, "--keep-going") == 0) {
             rq.keep_going = true;
+        } else if (strcmp(a, "--swarm") == 0) {
+            rq.swarm = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             rq.quiet = true;
         } else if (strcmp(a, "--param") == 0) {

@@ -78,6 +78,30 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         snprintf(err, errlen, "a workload needs at least one key");
         return -1;
     }
+    if (wl->n_script > 0) {
+        int max_client = 0;
+        for (int i = 0; i < wl->n_script; i++) {
+            const struct wl_script_op *o = &wl->script[i];
+            if (o->client < 0 || o->key < 0 || o->key >= wl->n_keys || o->at < 0 ||
+                !(o->f == OP_READ || o->f == OP_WRITE || o->f == OP_CAS || o->f == OP_ADD || o->f == OP_REMOVE)) {
+                snprintf(err, errlen, "scripted operation %d is malformed", i + 1);
+                return -1;
+            }
+            max_client = o->client > max_client ? o->client : max_client;
+        }
+        wl->clients = max_client + 1;
+        wl->closed = false;
+        wl->rate = 1;   /* unused: arrivals come from the script */
+        wl->queue_limit = wl->n_script;
+        wl->duration = 0;
+        /* stable sort by time (insertion: scripts are short and mostly sorted) */
+        for (int i = 1; i < wl->n_script; i++)
+            for (int j = i; j > 0 && wl->script[j].at < wl->script[j - 1].at; j--) {
+                struct wl_script_op t = wl->script[j];
+                wl->script[j] = wl->script[j - 1];
+                wl->script[j - 1] = t;
+            }
+    }
     if (!wl->closed && !(wl->rate > 0)) {
         snprintf(err, errlen, "an open-loop workload needs a rate above 0 operations per second");
         return -1;
@@ -162,8 +186,10 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         for (int i = old; i < w->n_clients; i++)
             jw_str(j, w->clients[i].name);
         jw_arr_end(j);
-        jw_kstr(j, "mode", cfg->closed ? "closed" : "open");
-        if (!cfg->closed)
+        jw_kstr(j, "mode", cfg->n_script ? "script" : cfg->closed ? "closed" : "open");
+        if (cfg->n_script)
+            jw_kint(j, "ops", cfg->n_script);
+        else if (!cfg->closed)
             jw_knum(j, "rate", cfg->rate);
         else
             jw_kint(j, "think", cfg->think);
@@ -199,6 +225,15 @@ int world_workload(world *w, struct workload *wl, char *err, size_t errlen)
         jw_kint(j, "retries", cfg->retries);
         jw_kstr(j, "target", targets[cfg->target]);
         trace_end(w->tr);
+    }
+    if (s->cfg.n_script) {
+        /* every scripted arrival is known now; start_op takes the client's next op */
+        for (int k = 0; k < s->cfg.n_script; k++) {
+            const struct wl_script_op *o = &s->cfg.script[k];
+            sim_time at = o->at > w->now ? o->at : w->now;
+            evq_push(w->q, at, EV_CLIENT_ARRIVAL, (uint32_t)(old + o->client), 0, NULL);
+        }
+        return 0;
     }
     for (int i = old; i < w->n_clients; i++) {
         struct client *c = &w->clients[i];
@@ -450,6 +485,30 @@ static void draw_txn(world *w, struct wl_state *s, struct client *c, struct pend
     p->op.n_micro = n;
 }
 
+/* A scripted workload's client starts its next operation of the script. */
+static void start_scripted(world *w, struct wl_state *s, struct client *c, struct pending_op *p,
+                           sim_time queued_at)
+{
+    int self = c->index - s->first_client;
+    while (c->script_next < s->cfg.n_script && s->cfg.script[c->script_next].client != self)
+        c->script_next++;
+    if (c->script_next >= s->cfg.n_script) {
+        p->active = false;   /* cannot happen: one arrival per scripted op */
+        return;
+    }
+    const struct wl_script_op *o = &s->cfg.script[c->script_next++];
+    p->op.type = (enum op_type)o->f;
+    p->op.key = s->cfg.keys[o->key];
+    p->op.value = o->value;
+    p->op.expect = o->expect;
+    p->key = o->key;
+    p->invoked_at = w->now;
+    p->queued_at = queued_at;
+    w->stats.ops_invoked++;
+    world_trace_op(w, "invoke", c, p, false, 0, NULL);
+    send_attempt(w, c, pick_node(w, c));
+}
+
 static void start_op(world *w, struct client *c, sim_time queued_at)
 {
     struct wl_state *s = wl_of(w, c);
@@ -458,6 +517,10 @@ static void start_op(world *w, struct client *c, sim_time queued_at)
     p->active = true;
     p->op.id = w->next_op_id++;
     p->op.client = c->index;
+    if (s->cfg.n_script) {
+        start_scripted(w, s, c, p, queued_at);
+        return;
+    }
     p->op.type = draw_type(s, c);
     int key = draw_key(s, c);
     p->op.key = s->cfg.keys[key];
@@ -646,6 +709,7 @@ static void on_arrival(world *w, struct client *c)
     if (workload_over(w, c))
         return;
     const struct workload *cfg = &wl_of(w, c)->cfg;
+    bool scripted = cfg->n_script > 0;
     if (!c->cur.active) {
         start_op(w, c, w->now);
     } else if ((int)c->q_len >= cfg->queue_limit) {
@@ -665,7 +729,8 @@ static void on_arrival(world *w, struct client *c)
         c->queue[(c->q_head + c->q_len) % c->q_cap] = w->now;
         c->q_len++;
     }
-    schedule_arrival(w, c);
+    if (!scripted)
+        schedule_arrival(w, c);
 }
 
 void client_event(world *w, const struct evq_event *ev)

@@ -18,6 +18,7 @@ typedef struct pcg32 {
 #define PCG_STREAM_SCRIPT UINT64_C(1)          /* Lua math.random */
 #define PCG_STREAM_NEMESIS UINT64_C(2)
 #define PCG_STREAM_WORKLOAD UINT64_C(3)        /* workload-wide draws */
+#define PCG_STREAM_SWARM UINT64_C(4)           /* sim run --swarm: the drawn configuration */
 #define PCG_STREAM_NODE UINT64_C(0x10000)      /* + node index */
 #define PCG_STREAM_CLIENT UINT64_C(0x20000)    /* + client index */
 #define PCG_STREAM_LINK UINT64_C(0x100000000)  /* + from * 2^20 + to */

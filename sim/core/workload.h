@@ -21,6 +21,16 @@ enum wl_target {
     WL_TARGET_NODE,     /* always node `node` */
 };
 
+/* One operation of a scripted workload: exactly this, at this time. */
+struct wl_script_op {
+    sim_time at;             /* issued then, or as soon as its client is free */
+    int client;              /* 0-based within the workload */
+    int f;                   /* enum op_type: read, write, cas, add or remove */
+    int key;                 /* index into keys */
+    int64_t value;           /* write/add/remove: the value; cas: the new value */
+    int64_t expect;          /* cas */
+};
+
 struct workload {
     int clients;
     bool closed;
@@ -45,6 +55,11 @@ struct workload {
     enum wl_target target;
     int node;                /* WL_TARGET_NODE */
     int queue_limit;         /* open loop: arrivals beyond this are shed */
+    /* scripted: these operations instead of drawn ones (clients = the
+     * largest client index + 1; closed, rate, mix, duration are ignored).
+     * Sorted by (at, position) by world_workload; owned by the workload. */
+    struct wl_script_op *script;
+    int n_script;
 };
 
 /* Fill in the defaults (see docs/lua-api.md, workload{}). */

@@ -79,6 +79,7 @@ void world_free(world *w)
         for (int k = 0; k < s->cfg.n_keys; k++)
             sim_free(s->cfg.keys[k]);
         sim_free(s->cfg.keys);
+        sim_free(s->cfg.script);
         sim_free(s->zipf_cut);
         sim_free(s->last_value);
     }

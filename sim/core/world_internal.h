@@ -117,6 +117,7 @@ struct client {
     /* per key of the workload: the causal context of the last read (or NULL) */
     unsigned char **ctx;
     size_t *ctx_len;
+    int script_next;        /* scripted workload: index of its next op in the script */
 };
 
 struct wl_state {

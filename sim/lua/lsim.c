@@ -17,9 +17,11 @@
  * where lsim_run frees it if the error left it there. */
 #include "lsim.h"
 #include "alloc.h"
+#include "dmath.h"
 #include "exitcodes.h"
 #include "model.h"
 #include "params.h"
+#include "pcg.h"
 #include "trace.h"
 
 #include <lauxlib.h>
@@ -65,6 +67,12 @@ struct lsim {
     bool trace_failed;
     bool expect_failed;
     params *tmp_params;       /* cluster{} under construction; see the top */
+    struct swarm_config {     /* sim run --swarm: drawn from the seed at the start */
+        double intensity;     /* nemesis intensity factor */
+        unsigned faults;      /* nemesis fault kinds allowed (mask) */
+        double latency;       /* factor on every node-to-node link's latency */
+        double loss, dup, reorder;
+    } swarm;
     char cb_error[1024];      /* the error that stopped world_run */
 };
 
@@ -1072,6 +1080,154 @@ static bool client_like(const char *name)
     return true;
 }
 
+/* ---- swarm ------------------------------------------------------------------ */
+
+/* Draw the swarm configuration from the seed's swarm stream (independent of
+ * the scenario, so the same seed always draws the same one), write it to
+ * the trace and the result. A nemesis{} then keeps only the allowed fault
+ * kinds (at least one of its own) at intensity x factor; cluster{} scales
+ * every node-to-node link's latency and raises loss, duplication and
+ * reordering to at least the drawn values. */
+static void swarm_draw(struct lsim *s)
+{
+    static const char *const kinds[] = { "partition", "isolate", "crash", "pause", "clock" };
+    static const double losses[] = { 0, 0, 0.001, 0.01, 0.05 };
+    static const double dups[] = { 0, 0, 0.01 };
+    static const double reorders[] = { 0, 0.05 };
+    pcg32 rng;
+    pcg32_stream(&rng, s->opt->seed, PCG_STREAM_SWARM);
+    struct swarm_config *c = &s->swarm;
+    c->intensity = dmath_pow(2.0, pcg32_unit(&rng) * 4.0 - 2.0);   /* 1/4 .. 4 */
+    c->faults = 0;
+    for (int k = 0; k < 5; k++)
+        if (pcg32_below(&rng, 5) < 3)
+            c->faults |= 1u << k;
+    c->latency = dmath_pow(2.0, pcg32_unit(&rng) * 3.0 - 1.0);      /* 1/2 .. 4 */
+    c->loss = losses[pcg32_below(&rng, 5)];
+    c->dup = dups[pcg32_below(&rng, 3)];
+    c->reorder = reorders[pcg32_below(&rng, 2)];
+    jw j;
+    jw_init(&j);
+    jw_obj(&j);
+    jw_knum(&j, "intensity", c->intensity);
+    jw_key(&j, "faults");
+    jw_arr(&j);
+    for (int k = 0; k < 5; k++)
+        if (c->faults & (1u << k))
+            jw_str(&j, kinds[k]);
+    jw_arr_end(&j);
+    jw_knum(&j, "latency", c->latency);
+    jw_knum(&j, "loss", c->loss);
+    jw_knum(&j, "dup", c->dup);
+    jw_knum(&j, "reorder", c->reorder);
+    jw_obj_end(&j);
+    snprintf(s->res->swarm_json, sizeof s->res->swarm_json, "%s", j.buf);
+    struct trace *tr = world_trace(s->w);
+    if (tr) {
+        jw *t = trace_begin(tr, 0, "swarm");
+        jw_key(t, "config");
+        jw_raw(t, j.buf, j.len);
+        trace_end(tr);
+    }
+    jw_free(&j);
+}
+
+/* Apply the swarm's network factors to every link between nodes. */
+static void swarm_network(struct lsim *s)
+{
+    net *n = world_net(s->w);
+    int nodes = world_nodes(s->w);
+    const struct swarm_config *c = &s->swarm;
+    for (int a = 0; a < nodes; a++)
+        for (int b = 0; b < nodes; b++) {
+            if (a == b)
+                continue;
+            struct link_params lp = *net_link(n, a, b);
+            lp.latency.a = (sim_time)((double)lp.latency.a * c->latency);
+            lp.latency.b = (sim_time)((double)lp.latency.b * c->latency);
+            if (lp.loss < c->loss)
+                lp.loss = c->loss;
+            if (lp.dup < c->dup)
+                lp.dup = c->dup;
+            if (lp.reorder < c->reorder) {
+                lp.reorder = c->reorder;
+                if (lp.reorder_delay <= 0)
+                    lp.reorder_delay = 10 * SIM_MS;
+            }
+            net_set_link(n, a, b, &lp);
+        }
+}
+
+/* Write the (already validated) Lua value at idx as JSON: a table with
+ * keys 1..n only is an array, any other table an object with its keys in
+ * canonical order (sandbox_sorted_keys), so the text is the same in every
+ * process. Numbers stay integers when they are. Depth is bounded. */
+static void lua_to_json(lua_State *L, int idx, jw *j, int depth)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+            jw_int(j, (int64_t)lua_tointeger(L, idx));
+        else
+            jw_num(j, (double)lua_tonumber(L, idx));
+        return;
+    case LUA_TBOOLEAN:
+        jw_bool(j, lua_toboolean(L, idx));
+        return;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *str = lua_tolstring(L, idx, &len);
+        jw_strn(j, str, len);
+        return;
+    }
+    case LUA_TTABLE:
+        break;
+    default:
+        jw_null(j);
+        return;
+    }
+    if (depth > 8) {
+        jw_null(j);
+        return;
+    }
+    luaL_checkstack(L, 6, "network");
+    sandbox_sorted_keys(L, idx);
+    int keys = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, keys);
+    bool array = true;
+    for (lua_Integer i = 1; i <= n && array; i++) {
+        lua_rawgeti(L, keys, i);
+        array = lua_isinteger(L, -1) && lua_tointeger(L, -1) == i;
+        lua_pop(L, 1);
+    }
+    if (array)
+        jw_arr(j);
+    else
+        jw_obj(j);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, keys, i);   /* the key */
+        if (!array) {
+            if (lua_type(L, -1) == LUA_TSTRING)
+                jw_key(j, lua_tostring(L, -1));
+            else {
+                char k[32];
+                snprintf(k, sizeof k, "%lld", (long long)lua_tointeger(L, -1));
+                jw_key(j, k);
+            }
+        }
+        lua_pushvalue(L, -1);
+        lua_rawget(L, idx);
+        lua_to_json(L, -1, j, depth + 1);
+        lua_pop(L, 2);
+    }
+    if (array)
+        jw_arr_end(j);
+    else
+        jw_obj_end(j);
+    lua_pop(L, 1);   /* the keys */
+}
+
 /* Call the function of PARAM_FUNC parameter `param` as f(key, a, b); on
  * success 0 and the integer result in *out; else -1 and one line in err:
  * "file:line: message" for an error raised inside, or, for a result that is
@@ -1291,6 +1447,22 @@ static int l_cluster(lua_State *L)
         fail(L, "cluster: %s", err);
     if (lua_type(L, 7) == LUA_TTABLE)
         read_network(L, 7, world_net(s->w), names, n);
+    if (s->opt->swarm)
+        swarm_network(s);
+    struct trace *tr = world_trace(s->w);
+    if (tr) {
+        /* the network as the scenario wrote it (times in ns), so a tool can
+         * write the same cluster{} again (sim shrink does) */
+        jw *j = trace_begin(tr, world_now(s->w), "network");
+        jw_key(j, "spec");
+        if (lua_type(L, 7) == LUA_TTABLE)
+            lua_to_json(L, 7, j, 0);
+        else {
+            jw_obj(j);
+            jw_obj_end(j);
+        }
+        trace_end(tr);
+    }
     probe_funcs(L, s, m);
 
     lua_createtable(L, 0, 2);
@@ -1307,11 +1479,118 @@ static int l_cluster(lua_State *L)
 
 /* ---- workload{} and nemesis{} -------------------------------------------- */
 
+/* workload{ script = { {at =, client =, f =, key =, value =}, ... } }: read
+ * and check the list (which may raise), leaving on the stack a userdata
+ * with the operations (*ops points into it) and a list of the distinct
+ * keys in order of first use (*keys_idx). Returns the number of
+ * operations, 0 (pushing nothing) without a script. Field 1 is the
+ * workload{} table. */
+static int read_script(lua_State *L, struct wl_script_op **ops, int *keys_idx)
+{
+    static const char *const excluded[] = {
+        "clients", "rate", "closed", "think", "keys", "dist", "zipf", "mix", "values", "txn", "start",
+        "duration", "queue", NULL,
+    };
+    static const char *const op_fields[] = { "at", "client", "f", "key", "value", NULL };
+    static const char *const fnames[] = { "read", "write", "cas", "add", "remove" };
+    if (field(L, 1, "script") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int sidx = lua_gettop(L);
+    if (lua_type(L, sidx) != LUA_TTABLE)
+        fail(L, "workload: script must be a list of operations like {at = ms(10), client = 1, f = \"write\", "
+             "key = \"x\", value = 1}, got %s", luaL_typename(L, sidx));
+    for (int i = 0; excluded[i]; i++) {
+        if (field(L, 1, excluded[i]) != LUA_TNIL)
+            fail(L, "workload: script gives the clients, keys and operations itself; %s cannot be used with it",
+                 excluded[i]);
+        lua_pop(L, 1);
+    }
+    int n = check_list(L, sidx, "workload: script");
+    if (n < 1 || n > 1000000)
+        fail(L, "workload: script must list 1 to 1000000 operations, got %d", n);
+    struct wl_script_op *out = lua_newuserdatauv(L, (size_t)n * sizeof *out, 0);
+    lua_newtable(L);   /* keys list */
+    int keys = lua_gettop(L);
+    lua_newtable(L);   /* key -> index */
+    int index = lua_gettop(L);
+    char what[64];
+    for (int i = 0; i < n; i++) {
+        struct wl_script_op *o = &out[i];
+        memset(o, 0, sizeof *o);
+        lua_rawgeti(L, sidx, i + 1);
+        int e = lua_gettop(L);
+        snprintf(what, sizeof what, "workload: script[%d]", i + 1);
+        if (lua_type(L, e) != LUA_TTABLE)
+            fail(L, "%s must be a table like {at = ms(10), client = 1, f = \"read\", key = \"x\"}, got %s",
+                 what, luaL_typename(L, e));
+        check_fields(L, e, what, op_fields, false);
+        if (field(L, e, "at") == LUA_TNIL)
+            fail(L, "%s needs at (when the operation is issued)", what);
+        o->at = check_time(L, -1, what, "at");
+        if (field(L, e, "client") == LUA_TNIL)
+            fail(L, "%s needs client (1, 2, ... within this workload)", what);
+        o->client = (int)check_int(L, -1, what, "client", 1, 10000) - 1;
+        if (field(L, e, "f") == LUA_TNIL)
+            fail(L, "%s needs f (read, write, cas, add or remove)", what);
+        const char *f = check_str(L, -1, what, "f");
+        o->f = -1;
+        for (int k = 0; k < 5; k++)
+            if (strcmp(f, fnames[k]) == 0)
+                o->f = k;
+        if (o->f < 0)
+            fail(L, "%s: unknown f \"%s\" (read, write, cas, add or remove)", what, f);
+        if (field(L, e, "key") == LUA_TNIL)
+            fail(L, "%s needs key", what);
+        size_t klen;
+        const char *key = check_str(L, -1, what, "key");
+        lua_tolstring(L, -1, &klen);
+        if (klen == 0 || strlen(key) != klen)
+            fail(L, "%s: key must be a non-empty string without NUL bytes", what);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, index) == LUA_TNIL) {
+            int k = (int)lua_rawlen(L, keys) + 1;
+            if (k > LSIM_MAX_KEYS)
+                fail(L, "workload: a script may use at most %d keys", LSIM_MAX_KEYS);
+            lua_pushvalue(L, -2);
+            lua_rawseti(L, keys, k);
+            lua_pushvalue(L, -2);
+            lua_pushinteger(L, k);
+            lua_rawset(L, index);
+            o->key = k - 1;
+        } else {
+            o->key = (int)lua_tointeger(L, -1) - 1;
+        }
+        int vt = field(L, e, "value");
+        if (o->f == OP_READ) {
+            if (vt != LUA_TNIL)
+                fail(L, "%s: a read takes no value", what);
+        } else if (o->f == OP_CAS) {
+            if (vt != LUA_TTABLE || lua_rawlen(L, -1) != 2)
+                fail(L, "%s: a cas needs value = {expect, new}", what);
+            lua_rawgeti(L, -1, 1);
+            o->expect = check_int(L, -1, what, "value[1]", INT64_MIN + 1, INT64_MAX);
+            lua_rawgeti(L, -2, 2);
+            o->value = check_int(L, -1, what, "value[2]", INT64_MIN + 1, INT64_MAX);
+        } else {
+            if (vt == LUA_TNIL)
+                fail(L, "%s: a %s needs a value", what, f);
+            o->value = check_int(L, -1, what, "value", INT64_MIN + 1, INT64_MAX);
+        }
+        lua_settop(L, index);
+    }
+    lua_remove(L, index);
+    *ops = out;
+    *keys_idx = keys;
+    return n;
+}
+
 static int l_workload(lua_State *L)
 {
     static const char *const fields[] = {
         "clients", "rate", "closed", "think", "keys", "dist", "zipf", "mix", "values", "txn", "start", "duration",
-        "timeout", "retries", "backoff", "backoff_max", "jitter", "redirects", "target", "queue", NULL,
+        "timeout", "retries", "backoff", "backoff_max", "jitter", "redirects", "target", "queue", "script", NULL,
     };
     static const char *const mix_fields[] = { "read", "write", "cas", "add", "remove", "txn", NULL };
     static const char *const txn_fields[] = { "min", "max", "reads", NULL };
@@ -1509,9 +1788,21 @@ static int l_workload(lua_State *L)
         }
     }
     lua_settop(L, keys_idx ? keys_idx : 1);
+    int script_keys = 0;
+    struct wl_script_op *script_ops = NULL;
+    int n_script = read_script(L, &script_ops, &script_keys);   /* may raise; owns nothing in C */
+    if (n_script > 0) {
+        n_keys = (int)lua_rawlen(L, script_keys);
+        keys_idx = script_keys;
+        wl.n_script = n_script;
+    }
 
     /* From here on nothing raises until the keys belong to the world. */
     int first = world_clients(s->w);
+    if (n_script > 0) {
+        wl.script = sim_xmalloc((size_t)n_script * sizeof *wl.script);
+        memcpy(wl.script, script_ops, (size_t)n_script * sizeof *wl.script);
+    }
     if (n_keys == 0 && wl.n_keys == 0) {
         n_keys = 1;   /* the default: one key, "x" */
         wl.keys = sim_xcalloc(1, sizeof *wl.keys);
@@ -1537,6 +1828,7 @@ static int l_workload(lua_State *L)
         for (int i = 0; i < wl.n_keys; i++)
             sim_free(wl.keys[i]);
         sim_free(wl.keys);
+        sim_free(wl.script);
     }
     if (rc != 0)
         fail(L, "workload: %s", err);
@@ -1624,6 +1916,16 @@ static int l_nemesis(lua_State *L)
     }
     if (field(L, 1, "drift") != LUA_TNIL)
         nm.max_drift = check_num(L, -1, fn, "drift", 0, 0.999, "from 0 to 0.999 (0.01 = 1%)");
+    if (s->opt->swarm) {
+        unsigned kept = nm.faults & s->swarm.faults;
+        if (!kept) {
+            /* keep the scenario's first fault kind: a nemesis with none does nothing */
+            for (int k = 0; k < 5 && !kept; k++)
+                kept = nm.faults & (1u << k);
+        }
+        nm.faults = kept;
+        nm.intensity *= s->swarm.intensity;
+    }
     if (world_nemesis(s->w, &nm, err, sizeof err) != 0)
         fail(L, "nemesis: %s", err);
     return 0;
@@ -2204,6 +2506,8 @@ int lsim_run(const struct lsim_options *opt, struct lsim_result *res)
         return res->exit_code;
     }
     s.w = world_new(opt->seed, opt->trace);
+    if (opt->swarm)
+        swarm_draw(&s);
     if (opt->max_events)
         world_set_event_limit(s.w, opt->max_events);
     world_set_keep_going(s.w, opt->keep_going);

@@ -24,6 +24,7 @@ struct lsim_options {
     struct sandbox_limits limits;
     uint64_t max_events;          /* 0 = default */
     bool keep_going;              /* run on past a broken model invariant */
+    bool swarm;                   /* draw nemesis and network settings from the seed */
     bool quiet;                   /* print() and log() do not echo to stderr */
     world_progress_fn progress;   /* optional: called every 2^20 events */
     void *progress_ud;
@@ -68,6 +69,7 @@ struct lsim_result {
     bool halted;                   /* a model invariant broke and stopped the run */
     sim_time halted_at;
     char halt_report[4096];        /* its sentence, then the last node events */
+    char swarm_json[512];          /* with opt->swarm: the drawn configuration, a JSON object */
 };
 
 /* Run the scenario: load it in a sandbox, execute it (run() inside it drives

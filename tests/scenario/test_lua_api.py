@@ -161,7 +161,64 @@ run(s(1))
         a = trace_of(f, d, "rand_a", text)[0]
         b = trace_of(f, d, "rand_b", text)[0]
         f.check(events(a, "log")[0]["msg"] == events(b, "log")[0]["msg"], "math.random differs for one seed")
+        # a scripted workload issues exactly its operations, in its order per client
+        tr, _, _ = trace_of(f, d, "script", HEAD + """
+workload{ target = "leader", script = {
+  { at = ms(10), client = 1, f = "write", key = "x", value = 5 },
+  { at = ms(10), client = 2, f = "read", key = "y" },
+  { at = ms(11), client = 1, f = "cas", key = "x", value = {5, 6} },
+  { at = ms(40), client = 2, f = "read", key = "x" },
+} }
+run(s(1))
+""")
+        inv = events(tr, "invoke")
+        f.check([(e["client"], e["f"], e["key"], e["value"]) for e in inv] ==
+                [("c1", "write", "x", 5), ("c2", "read", "y", None), ("c1", "cas", "x", [5, 6]),
+                 ("c2", "read", "x", None)], f"scripted invokes: {inv}")
+        f.check(inv[0]["t"] == 10_000_000 and inv[2]["t"] > 10_000_000 and inv[3]["t"] == 40_000_000,
+                f"scripted times: {[e['t'] for e in inv]}")
+        f.check([e["value"] for e in events(tr, "ok") if e["op"] == inv[3]["op"]] == [6], "read after cas sees 6")
+        wl = events(tr, "workload")
+        f.check(wl and wl[0]["mode"] == "script" and wl[0]["ops"] == 4 and wl[0]["keys"] == ["x", "y"],
+                f"script workload line {wl}")
+        _, _, err = trace_of(f, d, "script_bad", HEAD + """
+workload{ mix = { read = 1 }, script = { { at = ms(1), client = 1, f = "read", key = "x" } } }
+""", code=4)
+        f.check("script gives the clients, keys and operations itself; mix cannot be used with it" in err,
+                f"script with mix: {err.strip()}")
+
+        # the network line repeats the scenario's network table
+        tr, _, _ = trace_of(f, d, "netline", 'cluster{ model = "leader_follower", nodes = 3, network = '
+                            '{ latency = ms(2), links = { { from = "n1", to = "n2", loss = 0.5 } } } }\nrun(ms(10))\n')
+        nl = events(tr, "network")
+        f.check(nl and nl[0]["spec"] == {"latency": 2_000_000, "links": [{"from": "n1", "loss": 0.5, "to": "n2"}]},
+                f"network line {nl}")
+
+        # --swarm draws a configuration from the seed and applies it
+        text = HEAD + 'workload{ clients = 2 }\nnemesis{ faults = { "partition", "crash", "pause" }, intensity = 4 }\nrun(s(2))\n'
+        confs = []
+        for seed in ("1", "2", "3", "4"):
+            path = write_scenario(d, "swarm.lua", text)
+            t = os.path.join(d, f"swarm{seed}.jsonl")
+            rc, _, err = run("run", path, "--seed", seed, "--trace", t, "--quiet", "--swarm")
+            f.check(rc == 0, f"swarm seed {seed}: exit {rc}: {err.strip()}")
+            tr = read_trace(t)
+            f.check(tr[0]["limits"].get("swarm") is True, "swarm in the header")
+            sw = events(tr, "swarm")
+            f.check(len(sw) == 1 and tr[1]["ev"] == "swarm", "one swarm line first")
+            conf = sw[0]["config"]
+            confs.append(conf)
+            kinds = {e["fault"] for e in events(tr, "nemesis")} - {"heal", "restart", "clock_reset"}
+            allowed = set(conf["faults"]) & {"partition", "crash", "pause"} or {"partition"}
+            f.check(kinds <= allowed, f"swarm seed {seed}: nemesis used {kinds}, allowed {allowed}")
+            rc2, out2, _ = run("replay", t)
+            f.check(rc2 == 0, f"swarm seed {seed}: replay exit {rc2}: {out2.strip()}")
+        f.check(len({json_key(c) for c in confs}) == 4, f"swarm configurations repeat: {confs}")
     f.finish()
+
+
+def json_key(c):
+    return tuple(sorted((k, str(v)) for k, v in c.items()))
 
 
 if __name__ == "__main__":
