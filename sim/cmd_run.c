@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -268,6 +269,12 @@ int decide_expectations(const struct run_request *rq, struct lsim_result *res,
 
 /* ---- option parsing ---------------------------------------------------------- */
 
+static void on_signal(int sig)
+{
+    (void)sig;
+    world_interrupt();
+}
+
 static int need_value(int argc, char **argv, int i)
 {
     if (i + 1 >= argc) {
@@ -471,7 +478,17 @@ int cmd_run(int argc, char **argv)
     static struct lsim_result res;
     if (!rq.quiet && cli_is_tty(STDERR_FILENO))
         rq.progress = show_progress;
+    /* Ctrl-C or SIGTERM: stop at the next event and end the trace cleanly */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    world_interrupt_clear();
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     rc = run_scenario(&rq, tr, &res);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (progress_shown)
         fprintf(stderr, "\r%70s\r", "");
     if (tr && trace_flush(tr) < 0) {
@@ -507,7 +524,12 @@ int cmd_run(int argc, char **argv)
                 "the last node events before it:\n%s", (double)res.halted_at / 1e9, why_len,
                 res.halt_report, nl ? nl + 1 : "");
     }
-    if (rc != SIM_EXIT_OK && rc != SIM_EXIT_FAILED) {
+    if (rc == SIM_EXIT_INTERRUPTED) {
+        /* what was done, then why it stopped */
+        if (!rq.quiet)
+            print_summary(stderr, &rq, &res, trace_path, tr);
+        fprintf(stderr, "%s\n", res.error);
+    } else if (rc != SIM_EXIT_OK && rc != SIM_EXIT_FAILED) {
         fprintf(stderr, "%s\n", res.error);
     } else if (!rq.quiet) {
         print_summary(trace_path && strcmp(trace_path, "-") == 0 ? stderr : stdout,

@@ -33,6 +33,7 @@ static void usage(FILE *out)
             "  5   a file could not be read or written\n"
             "  6   an input trace is corrupt or not a sim trace\n"
             "  70  internal error (a bug in sim) or out of memory\n"
+            "  130 interrupted (Ctrl-C, SIGTERM): stopped cleanly; the trace is valid up to there\n"
             "\n"
             "example:\n"
             "  sim run scenarios/02_async_failover_loses_writes.lua --seed 7\n"

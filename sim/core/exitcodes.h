@@ -12,6 +12,7 @@ enum sim_exit {
     SIM_EXIT_IO = 5,          /* a file could not be read or written */
     SIM_EXIT_BAD_TRACE = 6,   /* an input trace or history is corrupt */
     SIM_EXIT_INTERNAL = 70,   /* a bug in sim, or out of memory */
+    SIM_EXIT_INTERRUPTED = 130, /* SIGINT or SIGTERM: stopped cleanly, the trace ends there */
 };
 
 #endif

@@ -1072,6 +1072,20 @@ int node_call(node_ctx *ctx, const char *param, const char *key, int64_t a, int6
     return 0;
 }
 
+#include <signal.h>
+
+static volatile sig_atomic_t interrupted;
+
+void world_interrupt(void)
+{
+    interrupted = 1;
+}
+
+void world_interrupt_clear(void)
+{
+    interrupted = 0;
+}
+
 int world_run(world *w, sim_time until)
 {
     struct evq_event ev;
@@ -1124,6 +1138,8 @@ int world_run(world *w, sim_time until)
             return WORLD_STOPPED;   /* a scenario function called by a model failed */
         if (w->halted)
             return WORLD_INVARIANT;
+        if (interrupted)
+            return WORLD_INTERRUPTED;
         if (w->tr && trace_failed(w->tr))
             return WORLD_TRACE_ERROR;
         if (w->progress_fn && (w->stats.events & (WORLD_PROGRESS_EVENTS - 1)) == 0)

@@ -110,7 +110,14 @@ enum world_status {
     WORLD_EVENT_LIMIT = -2,  /* more events than the limit: a runaway model */
     WORLD_TRACE_ERROR = -3,  /* writing the trace failed */
     WORLD_INVARIANT = -4,    /* a model invariant broke; the run stopped there */
+    WORLD_INTERRUPTED = -5,  /* world_interrupt() was called (a signal) */
 };
+
+/* Ask every running world_run to return WORLD_INTERRUPTED after its current
+ * event. Async-signal-safe: a SIGINT handler may call it. */
+void world_interrupt(void);
+/* Clear the request (before a new run in the same process). */
+void world_interrupt_clear(void);
 
 /* By default the first broken model invariant stops the run: world_run
  * returns WORLD_INVARIANT then and on every later call, without running

@@ -65,6 +65,7 @@ struct lsim {
     size_t n_cbs, cap_cbs;
     int in_callback;          /* > 0 while an at/every callback runs */
     bool trace_failed;
+    bool interrupted;         /* a signal stopped world_run */
     bool expect_failed;
     params *tmp_params;       /* cluster{} under construction; see the top */
     struct swarm_config {     /* sim run --swarm: drawn from the seed at the start */
@@ -2092,6 +2093,9 @@ static int l_run(lua_State *L)
          * still runs) but the world stays stopped, so later run() calls
          * return at once and sim run reports the violation */
         return 0;
+    case WORLD_INTERRUPTED:
+        s->interrupted = true;
+        fail(L, "run: interrupted at %.9f s of virtual time (SIGINT or SIGTERM)", (double)world_now(s->w) / 1e9);
     case WORLD_STOPPED:
         /* already "file:line: message" from the callback: raise it as is */
         lua_pushstring(L, s->cb_error[0] ? s->cb_error : "run: stopped by a callback");
@@ -2529,6 +2533,8 @@ int lsim_run(const struct lsim_options *opt, struct lsim_result *res)
     }
     if (rc != 0 && s.trace_failed)
         rc = SIM_EXIT_IO;
+    if (rc != 0 && s.interrupted)
+        rc = SIM_EXIT_INTERRUPTED;
     if (world_has_cluster(s.w))
         world_finish(s.w);
 
