@@ -3,7 +3,11 @@
 #include "core/exitcodes.h"
 #include "sim_version.h"
 
+#include "core/alloc.h"
+
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out)
@@ -42,8 +46,21 @@ static void usage(FILE *out)
             "See docs/ and the man page docs/sim.1.\n");
 }
 
+/* Every allocation, cJSON's included, goes through sim_malloc, so a test
+ * can fail the N-th one: SIM_FAIL_ALLOC_AT=N (a testing hook, see
+ * docs/architecture.md) makes allocation N and all after it fail. */
+static void init_allocation(void)
+{
+    cJSON_Hooks hooks = { .malloc_fn = sim_malloc, .free_fn = sim_free };
+    cJSON_InitHooks(&hooks);
+    const char *n = getenv("SIM_FAIL_ALLOC_AT");
+    if (n && *n)
+        sim_alloc_fail_from(strtol(n, NULL, 10));
+}
+
 int main(int argc, char **argv)
 {
+    init_allocation();
     if (argc < 2) {
         usage(stderr);
         return SIM_EXIT_USAGE;

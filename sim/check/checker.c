@@ -420,7 +420,13 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
             break;   /* a killed run's last line: the history reader warns about it */
         if (!line_ev(line, ev, sizeof ev) || !wanted(ev))
             continue;
+        long failures = sim_alloc_failures();
         cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
+        if (!o && sim_alloc_failures() != failures) {
+            snprintf(err, errlen, "out of memory");
+            rc = HIST_ENOMEM;
+            break;
+        }
         if (!o) {
             snprintf(err, errlen, "%s:%ld: not a JSON object", path, lineno);
             rc = HIST_EFORMAT;

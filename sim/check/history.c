@@ -679,7 +679,10 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
 
 static int trace_line(struct reader *r, const char *s, size_t len)
 {
+    long failures = sim_alloc_failures();
     cJSON *j = cJSON_ParseWithLength(s, len);
+    if (!j && sim_alloc_failures() != failures)
+        return rnomem(r);
     if (!j || !cJSON_IsObject(j)) {
         cJSON_Delete(j);
         if (r->line == 1)

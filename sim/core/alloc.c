@@ -7,32 +7,44 @@
 
 static long alloc_count;
 static long fail_from;
+static long failures;
 
 static int should_fail(void)
 {
     alloc_count++;
-    return fail_from > 0 && alloc_count >= fail_from;
+    if (fail_from > 0 && alloc_count >= fail_from) {
+        failures++;
+        return 1;
+    }
+    return 0;
+}
+
+static void *counted(void *p)
+{
+    if (!p)
+        failures++;
+    return p;
 }
 
 void *sim_malloc(size_t size)
 {
     if (should_fail())
         return NULL;
-    return malloc(size ? size : 1);
+    return counted(malloc(size ? size : 1));
 }
 
 void *sim_calloc(size_t count, size_t size)
 {
     if (should_fail())
         return NULL;
-    return calloc(count ? count : 1, size ? size : 1);
+    return counted(calloc(count ? count : 1, size ? size : 1));
 }
 
 void *sim_realloc(void *ptr, size_t size)
 {
     if (should_fail())
         return NULL;
-    return realloc(ptr, size ? size : 1);
+    return counted(realloc(ptr, size ? size : 1));
 }
 
 void sim_free(void *ptr)
@@ -97,4 +109,9 @@ void sim_alloc_fail_from(long n)
 long sim_alloc_count(void)
 {
     return alloc_count;
+}
+
+long sim_alloc_failures(void)
+{
+    return failures;
 }

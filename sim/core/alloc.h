@@ -29,5 +29,9 @@ void sim_grow(void **items, size_t *cap, size_t need, size_t elem_size);
 void sim_alloc_fail_from(long n);
 /* Number of allocations made since the process started. */
 long sim_alloc_count(void);
+/* Number of allocations that failed so far (injected or real). A parser
+ * that returns NULL for both bad input and no memory (cJSON) can compare
+ * this before and after to tell which it was. */
+long sim_alloc_failures(void);
 
 #endif

@@ -194,8 +194,13 @@ int trace_header_read(const char *path, struct trace_header *out, char *err, siz
         sim_free(line);
         return SIM_EXIT_BAD_TRACE;
     }
+    long failures = sim_alloc_failures();
     cJSON *h = cJSON_ParseWithLength(line, (size_t)n);
     sim_free(line);
+    if (!h && sim_alloc_failures() != failures) {
+        snprintf(err, errlen, "out of memory");
+        return SIM_EXIT_INTERNAL;
+    }
     const cJSON *ev = h ? cJSON_GetObjectItemCaseSensitive(h, "ev") : NULL;
     if (!h || !cJSON_IsObject(h) || !cJSON_IsString(ev) || strcmp(ev->valuestring, "header") != 0) {
         snprintf(err, errlen, "%s:1: not a sim trace (expected a JSON object with \"ev\":\"header\")", path);
