@@ -616,6 +616,8 @@ START_TEST(test_bad_values_range_is_refused)
     wl.values_hi = 2;
     ck_assert_int_ne(world_workload(w, &wl, err, sizeof err), 0);
     ck_assert_ptr_nonnull(strstr(err, "lo <= hi"));
+    sim_free(wl.keys[0]);   /* refused: the keys are still ours */
+    sim_free(wl.keys);
     world_free(w);
 }
 END_TEST
