@@ -26,6 +26,7 @@ world *world_new(uint64_t seed, struct trace *tr)
     w->tr = tr;
     w->q = evq_new();
     w->event_limit = DEFAULT_EVENT_LIMIT;
+    w->max_pending = WORLD_MAX_PENDING;
     w->next_op_id = 1;
     w->next_value = 1;
     w->next_msg_id = 1;
@@ -989,6 +990,11 @@ static void halt_on_invariant(world *w, const char *why, jw *j)
     jw_free(&text);
 }
 
+void world_set_max_pending(world *w, size_t max_pending)
+{
+    w->max_pending = max_pending ? max_pending : WORLD_MAX_PENDING;
+}
+
 void world_set_keep_going(world *w, bool keep_going)
 {
     w->keep_going = keep_going;
@@ -1098,6 +1104,10 @@ int world_run(world *w, sim_time until)
             break;
         if (w->stats.events >= w->event_limit)
             return WORLD_EVENT_LIMIT;
+        /* a message storm (say a resolver that never settles) fills the
+         * queue long before the event limit: stop it while memory lasts */
+        if ((w->stats.events & 1023) == 0 && evq_size(w->q) > w->max_pending)
+            return WORLD_QUEUE_LIMIT;
         evq_pop(w->q, &ev);
         assert(ev.at >= w->now);
         w->now = ev.at;

@@ -111,7 +111,13 @@ enum world_status {
     WORLD_TRACE_ERROR = -3,  /* writing the trace failed */
     WORLD_INVARIANT = -4,    /* a model invariant broke; the run stopped there */
     WORLD_INTERRUPTED = -5,  /* world_interrupt() was called (a signal) */
+    WORLD_QUEUE_LIMIT = -6,  /* more than WORLD_MAX_PENDING events waiting: a storm */
 };
+
+/* Pending events (messages in flight, timers) beyond which a run stops:
+ * about 2 GB of queue and envelopes, far above any sane model. */
+#define WORLD_MAX_PENDING (16u * 1000 * 1000)
+void world_set_max_pending(world *w, size_t max_pending);   /* 0 = the default */
 
 /* Ask every running world_run to return WORLD_INTERRUPTED after its current
  * event. Async-signal-safe: a SIGINT handler may call it. */

@@ -169,6 +169,7 @@ struct world {
     bool invariant_bad;      /* the last check failed: report the next change only */
     char invariant_why[256];
     bool keep_going;         /* run on after an invariant breaks (default: stop) */
+    size_t max_pending;      /* queue size that stops a run (WORLD_QUEUE_LIMIT) */
     bool halted;             /* an invariant broke and the run stopped there */
     sim_time halted_at;
     char *halt_report;       /* the events that led to it, as text lines */

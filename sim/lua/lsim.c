@@ -2093,6 +2093,10 @@ static int l_run(lua_State *L)
          * still runs) but the world stays stopped, so later run() calls
          * return at once and sim run reports the violation */
         return 0;
+    case WORLD_QUEUE_LIMIT:
+        fail(L, "run: more than %u events pending at %.9f s of virtual time: a message storm "
+             "(a model that sends faster than it delivers, or conflicts that never settle)?",
+             (unsigned)WORLD_MAX_PENDING, (double)world_now(s->w) / 1e9);
     case WORLD_INTERRUPTED:
         s->interrupted = true;
         fail(L, "run: interrupted at %.9f s of virtual time (SIGINT or SIGTERM)", (double)world_now(s->w) / 1e9);

@@ -832,6 +832,45 @@ START_TEST(test_transactions_are_generated_traced_and_read_back)
 }
 END_TEST
 
+/* A model whose every message makes two: a storm the queue limit stops. */
+static void storm_on_message(void *s, node_ctx *ctx, int from, const void *msg, size_t len)
+{
+    (void)s;
+    node_send(ctx, from, msg, len);
+    node_send(ctx, from, msg, len);
+}
+
+static void storm_on_timer(void *s, node_ctx *ctx, uint64_t tag)
+{
+    (void)s; (void)tag;
+    char b = 1;
+    node_broadcast(ctx, &b, 1);
+}
+
+static void *storm_init(node_ctx *ctx)
+{
+    node_timer_set(ctx, SIM_MS, 1);
+    return reg_init(ctx);
+}
+
+START_TEST(test_a_message_storm_stops_at_the_queue_limit)
+{
+    captured_model = reg_model;
+    captured_model.init = storm_init;
+    captured_model.on_message = storm_on_message;
+    captured_model.on_timer = storm_on_timer;
+    memset(&T, 0, sizeof T);
+    char err[256];
+    world *w = world_new(1, NULL);
+    params *p = params_new("testreg", reg_params, err, sizeof err);
+    ck_assert_int_eq(world_cluster(w, &captured_model, p, 2, NULL, err, sizeof err), 0);
+    world_set_max_pending(w, 5000);
+    ck_assert_int_eq(world_run(w, 10 * SIM_S), WORLD_QUEUE_LIMIT);
+    ck_assert_uint_lt(world_stats(w)->events, 20000);   /* long before the event limit */
+    world_free(w);
+}
+END_TEST
+
 static Suite *world_suite(void)
 {
     Suite *s = suite_create("world");
@@ -858,6 +897,7 @@ static Suite *world_suite(void)
     tcase_add_test(tc, test_a_broken_invariant_stops_the_run_with_the_events_before_it);
     tcase_add_test(tc, test_keep_going_counts_violations_and_runs_on);
     tcase_add_test(tc, test_transactions_are_generated_traced_and_read_back);
+    tcase_add_test(tc, test_a_message_storm_stops_at_the_queue_limit);
     suite_add_tcase(s, tc);
     return s;
 }
