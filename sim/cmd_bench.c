@@ -135,7 +135,7 @@ static int kernel_run(int nodes, int fanout, uint64_t events, bool traced, struc
 static int bench_kernel(int argc, char **argv)
 {
     uint64_t nodes = 64, events = 2000000, fanout = 4, repeat = 3;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) {   /* options come in pairs: --name value */
         uint64_t *dst = NULL;
         if (strcmp(argv[i], "--nodes") == 0)
             dst = &nodes;
@@ -149,7 +149,6 @@ static int bench_kernel(int argc, char **argv)
             cli_error("bench kernel: bad option %s (see sim bench --help)", argv[i]);
             return SIM_EXIT_USAGE;
         }
-        i++;
     }
     if (nodes > 1000 || fanout > 1000) {
         cli_error("bench kernel: at most 1000 nodes and a fanout of 1000");
@@ -305,10 +304,10 @@ static int bench_models(int argc, char **argv)
 {
     uint64_t secs = 10, repeat = 3;
     const char *only = NULL;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) {   /* options come in pairs: --name value */
         uint64_t *dst = NULL;
         if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-            only = argv[++i];
+            only = argv[i + 1];
             continue;
         }
         if (strcmp(argv[i], "--seconds") == 0)
@@ -319,7 +318,6 @@ static int bench_models(int argc, char **argv)
             cli_error("bench models: bad option %s (see sim bench --help)", argv[i]);
             return SIM_EXIT_USAGE;
         }
-        i++;
     }
     bool tty = cli_is_tty(STDERR_FILENO);
     /* the kernel, in the same run: pingpong, 64 nodes, 4 in flight */

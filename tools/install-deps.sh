@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages sim needs to build and test, if any is missing.
+# Install the Debian packages sim needs, if any is missing: to build and run
+# (no argument), or also to run every test (--test: clang and its fuzzer
+# runtime for the fuzz targets, valgrind for the memcheck sample).
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc liblua5.4-dev libcjson-dev nettle-dev check python3 python3-jsonschema)
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(clang libclang-rt-dev valgrind)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -3,7 +3,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line of totals.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install-deps.sh || exit 1
+bash tools/install-deps.sh --test || exit 1
 passed=0 failed=0 status=0
 run_suite() {  # $1 build dir, then meson setup options
   local dir=$1; shift
@@ -33,6 +33,32 @@ if [ -x build/sim ] && [ -x build-asan/sim ]; then
   rm -rf "$tmp"
   if [ $same -eq 1 ]; then
     echo "cross-build determinism: OK"; passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); status=1
+  fi
+fi
+# A sample under valgrind memcheck: a run with faults and a check of its
+# trace, no memory error and no definite leak.
+if [ -x build/sim ] && command -v valgrind >/dev/null; then
+  tmp=$(mktemp -d)
+  vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+  $vg build/sim run scenarios/02_async_failover_loses_writes.lua --seed 3 --trace "$tmp/t.jsonl" --quiet \
+      >/dev/null 2>"$tmp/run.err"
+  rc1=$?
+  $vg build/sim check "$tmp/t.jsonl" >/dev/null 2>"$tmp/check.err"
+  rc2=$?
+  if [ $rc1 -ne 99 ] && [ $rc2 -ne 99 ]; then
+    echo "valgrind memcheck sample: OK"; passed=$((passed + 1))
+  else
+    echo "FAIL: valgrind memcheck found errors:"; cat "$tmp/run.err" "$tmp/check.err" | head -40
+    failed=$((failed + 1)); status=1
+  fi
+  rm -rf "$tmp"
+fi
+# Each fuzz target for a bounded time (clang, libFuzzer, ASan + UBSan).
+if command -v clang >/dev/null; then
+  if bash tools/fuzz.sh "${SIM_FUZZ_SECONDS:-20}"; then
+    passed=$((passed + 1))
   else
     failed=$((failed + 1)); status=1
   fi

@@ -92,7 +92,9 @@ static int run_convergence(const struct check_input *in, struct check_result *ou
     }
     int64_t quiet = in->quiet_period > 0 ? in->quiet_period : CONV_DEFAULT_QUIET;
     int64_t slowest = f->n_node_delays ? f->node_delays[f->n_node_delays - 1] : 0;
-    int64_t write_quiet = quiet / 4 > 2 * slowest ? quiet / 4 : 2 * slowest;
+    /* delays come from the file: saturate rather than overflow on a forged one */
+    int64_t twice = slowest > INT64_MAX / 2 ? INT64_MAX : 2 * slowest;
+    int64_t write_quiet = quiet / 4 > twice ? quiet / 4 : twice;
     if (write_quiet > quiet)
         write_quiet = quiet;
     /* the replicas to compare */
