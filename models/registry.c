@@ -9,12 +9,14 @@
 extern const struct model pingpong_model;
 extern const struct model leader_follower_model;
 extern const struct model quorum_model;
+extern const struct model raft_model;
 
 /* In the order `sim list` shows them: teaching order, simplest first. */
 static const struct model *const registry[] = {
     &pingpong_model,
     &leader_follower_model,
     &quorum_model,
+    &raft_model,
     NULL,
 };
 
