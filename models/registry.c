@@ -8,15 +8,21 @@
 
 extern const struct model pingpong_model;
 extern const struct model leader_follower_model;
+extern const struct model multi_leader_model;
 extern const struct model quorum_model;
 extern const struct model raft_model;
+extern const struct model twopc_model;
+extern const struct model saga_model;
 
 /* In the order `sim list` shows them: teaching order, simplest first. */
 static const struct model *const registry[] = {
     &pingpong_model,
     &leader_follower_model,
+    &multi_leader_model,
     &quorum_model,
     &raft_model,
+    &twopc_model,
+    &saga_model,
     NULL,
 };
 

@@ -291,6 +291,7 @@ static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, si
         const char *cap = str_field(o, "cap_class");
         sim_free(f->model);
         f->model = model ? sim_xstrdup(model) : NULL;
+        sim_free(f->cap_class);   /* a forged trace may have two cluster lines */
         f->cap_class = cap ? sim_xstrdup(cap) : NULL;
         cJSON_Delete(f->params);
         f->params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(o, "params"), 1);
@@ -408,6 +409,7 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
     }
     char *line = NULL;
     size_t cap = 0, wcap = 0, dcap = 0, send_cap = 0, delay_cap[2] = { 0, 0 };
+    size_t notes_cap = 0;
     int64_t *send_t = NULL;
     int complete;
     long n;
@@ -418,7 +420,43 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
         char ev[32];
         if (!complete)
             break;   /* a killed run's last line: the history reader warns about it */
-        if (!line_ev(line, ev, sizeof ev) || !wanted(ev))
+        if (!line_ev(line, ev, sizeof ev))
+            continue;
+        if (strcmp(ev, "note") == 0) {
+            /* keep only the notes the transactional checkers read: memory
+             * stays bounded by what those models write */
+            static const char *const kept[] = { "\"what\":\"decision\"", "\"what\":\"blocked\"",
+                                                "\"what\":\"unblocked\"", "\"what\":\"saga\"",
+                                                "\"what\":\"step\"", "\"what\":\"compensate\"", NULL };
+            int k = 0;
+            while (kept[k] && !strstr(line, kept[k]))
+                k++;
+            if (!kept[k])
+                continue;
+            long failures = sim_alloc_failures();
+            cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
+            if (!o) {
+                if (sim_alloc_failures() != failures) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = HIST_ENOMEM;
+                } else {
+                    snprintf(err, errlen, "%s:%ld: not a JSON object", path, lineno);
+                    rc = HIST_EFORMAT;
+                }
+                break;
+            }
+            const char *what = str_field(o, "what");
+            if (what) {
+                SIM_GROW(out->notes, notes_cap, out->n_notes + 1);
+                const char *node = str_field(o, "node");
+                out->notes[out->n_notes++] = (struct trace_note){
+                    .t = int_field(o, "t"), .node = trace_facts_find(out, node ? node : ""),
+                    .what = what, .obj = o };
+            } else
+                cJSON_Delete(o);
+            continue;
+        }
+        if (!wanted(ev))
             continue;
         long failures = sim_alloc_failures();
         cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
@@ -480,6 +518,9 @@ void trace_facts_free(struct trace_facts *f)
     sim_free(f->client_delays);
     sim_free(f->op_target);
     sim_free(f->op_server);
+    for (size_t i = 0; i < f->n_notes; i++)
+        cJSON_Delete(f->notes[i].obj);
+    sim_free(f->notes);
     memset(f, 0, sizeof *f);
 }
 
@@ -521,13 +562,17 @@ const struct checker invariants_checker = {
 };
 
 /* converges and invariants read final states and the model's own lines;
- * every other checker reads client operations as register operations. */
+ * the transactional checkers read transactions and the models' notes (and
+ * say "skipped" when there are none); every other checker reads client
+ * operations as register operations. */
 extern const struct checker converges_checker;
+extern const struct checker atomicity_checker, nonblocking_checker, read_committed_checker, saga_checker;
 
 int check_run(const struct checker *c, const struct check_input *in, struct check_result *out)
 {
     char why[200];
-    bool any_history = c == &converges_checker || c == &invariants_checker;
+    bool any_history = c == &converges_checker || c == &invariants_checker || c == &atomicity_checker ||
+                       c == &nonblocking_checker || c == &read_committed_checker || c == &saga_checker;
     if (!any_history && !hist_registers_only(in->h, why, sizeof why)) {
         out->verdict = CHECK_SKIPPED;
         check_say(out->reason, sizeof out->reason,

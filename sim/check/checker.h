@@ -79,6 +79,18 @@ struct trace_facts {
     int *op_server;
     size_t n_op_ids;
     bool complete;              /* the trace has its end line */
+    /* the model notes the transactional checkers read (what is one of
+     * "decision", "blocked", "unblocked", "saga", "step", "compensate"), in
+     * trace order; other notes are not kept */
+    struct trace_note *notes;
+    size_t n_notes;
+};
+
+struct trace_note {
+    int64_t t;                  /* ns */
+    int node;                   /* index into names, -1 if unknown */
+    const char *what;           /* points into obj */
+    struct cJSON *obj;          /* the whole line (owned) */
 };
 
 /* Read the facts of the trace at path. 0, or a HIST_E* code with one line

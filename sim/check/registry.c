@@ -9,6 +9,7 @@ extern const struct checker read_your_writes_checker, monotonic_reads_checker,
     monotonic_writes_checker, writes_follow_reads_checker;
 extern const struct checker staleness_checker, no_lost_writes_checker, converges_checker;
 extern const struct checker invariants_checker, cap_checker;
+extern const struct checker atomicity_checker, nonblocking_checker, read_committed_checker, saga_checker;
 
 const struct checker *const checkers[] = {
     &linearizable_checker,
@@ -22,6 +23,10 @@ const struct checker *const checkers[] = {
     &no_lost_writes_checker,
     &converges_checker,
     &invariants_checker,
+    &read_committed_checker,
+    &atomicity_checker,
+    &nonblocking_checker,
+    &saga_checker,
     &cap_checker,
     NULL,
 };

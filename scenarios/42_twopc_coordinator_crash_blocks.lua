@@ -1,0 +1,56 @@
+-- 42: the coordinator dies after collecting the votes: participants block.
+--
+-- What it shows: two-phase commit's famous weakness. Writing the decision
+-- takes the coordinator 20 ms here (decision_delay: a slow log write), and
+-- at 300 ms it crashes, never to come back in this run. Transactions whose
+-- votes were all in have participants that voted yes: they promised to
+-- commit if told to, so they may not abort on their own; they cannot
+-- commit either, since another participant may have voted no. They are
+-- blocked, and they keep their locks: every later transaction touching
+-- those keys is refused.
+--
+-- What to look for in the trace:
+--   * "blocked" notes (a participant noticed, decision_timeout after its
+--     yes vote) with "since" (when it voted) and "holding":true;
+--   * "query" messages to n1 every 50 ms, dropped: n1 is down;
+--   * no "unblocked" note: they are still blocked at the end.
+-- The nonblocking checker reports how long (sim check TRACE: the longest,
+-- the total, each episode). atomicity still holds: blocking is the price
+-- 2PC pays to stay atomic.
+--
+-- Try --param cooperative_termination=true: the blocked participants also
+-- ask each other. It does not help here: all of them voted yes and none
+-- knows the decision, so nobody can tell (only the coordinator could).
+-- It helps when some participant knows the outcome or has not voted yet;
+-- see docs/models/twopc.md. Three-phase commit and Paxos Commit remove the
+-- block at the cost of more rounds.
+
+cluster{
+    model = "twopc",
+    nodes = 4,
+    params = { decision_delay = ms(20) },
+    network = { latency = { dist = "uniform", min = ms(1), max = ms(3) } },
+}
+
+workload{
+    clients = 3,
+    keys = { "n2/a", "n2/b", "n2/c", "n3/a", "n3/b", "n3/c", "n4/a", "n4/b", "n4/c" },
+    mix = { txn = 1 },
+    txn = { min = 2, max = 3, reads = 0.5 },
+    think = ms(2),
+    target = "n1",
+    timeout = ms(100),
+    duration = s(1),
+}
+
+at(ms(300), crash("n1"))
+
+run{ until_ = s(1.5) }
+
+expect{
+    ops_ok = { min = 5 },
+    atomicity = true,
+    nonblocking = false,   -- participants stay blocked, holding their locks
+    read_committed = true,
+    invariants = true,
+}
