@@ -11,6 +11,8 @@ extern const struct model leader_follower_model;
 extern const struct model multi_leader_model;
 extern const struct model quorum_model;
 extern const struct model raft_model;
+extern const struct model paxos_model;
+extern const struct model multipaxos_model;
 extern const struct model twopc_model;
 extern const struct model saga_model;
 
@@ -21,6 +23,8 @@ static const struct model *const registry[] = {
     &multi_leader_model,
     &quorum_model,
     &raft_model,
+    &paxos_model,
+    &multipaxos_model,
     &twopc_model,
     &saga_model,
     NULL,

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 const struct cli_command *const cli_commands[] = {
-    &cli_run, &cli_replay, &cli_list, &cli_bench, &cli_check, &cli_report, &cli_export, NULL,
+    &cli_run, &cli_replay, &cli_list, &cli_bench, &cli_check, &cli_report, &cli_export, &cli_sweep, &cli_shrink, NULL,
 };
 
 const struct cli_command *cli_find(const char *name)

@@ -45,6 +45,9 @@ int cmd_bench(int argc, char **argv);
 
 extern const struct cli_command cli_run, cli_replay, cli_list, cli_bench;
 extern const struct cli_command cli_check;   /* sim/check/cmd_check.c */
+extern const struct cli_command cli_sweep, cli_shrink;   /* sim/cmd_sweep.c, sim/cmd_shrink.c */
+int cmd_sweep(int argc, char **argv);
+int cmd_shrink(int argc, char **argv);
 extern const struct cli_command cli_report, cli_export;   /* sim/report/cmd_report.c */
 
 /* ---- running a scenario (cmd_run.c), shared with replay ---- */

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages sim needs, if any is missing: to build and run
 # (no argument), or also to run every test (--test: clang and its fuzzer
-# runtime for the fuzz targets, valgrind for the memcheck sample).
+# runtime for the fuzz targets, valgrind for the memcheck sample, GNU
+# parallel for the sweep recipe, chromium to render reports headless).
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc liblua5.4-dev libcjson-dev nettle-dev check python3 python3-jsonschema)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(clang libclang-rt-dev valgrind)
+  pkgs+=(clang libclang-rt-dev valgrind parallel chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -23,6 +23,8 @@ struct trace {
     size_t line_start;
     uint64_t lines;
     uint64_t bytes;
+    trace_observer_fn observer;   /* sees every line as it is ended (sim run --explain) */
+    void *observer_ud;
 };
 
 static trace *trace_new(int fd, int owns)
@@ -120,6 +122,8 @@ void trace_end(trace *t)
     jw_append(w, "\n", 1);
     t->lines++;
     t->bytes += w->len - t->line_start;
+    if (t->observer)
+        t->observer(t->observer_ud, w->buf + t->line_start, w->len - t->line_start);
     if (w->len >= TRACE_BUFFER)
         trace_flush(t);
 }
@@ -250,4 +254,10 @@ void trace_header_free(struct trace_header *h)
     sim_free(h->scenario_sha256);
     cJSON_Delete(h->params);
     memset(h, 0, sizeof *h);
+}
+
+void trace_set_observer(trace *t, trace_observer_fn fn, void *ud)
+{
+    t->observer = fn;
+    t->observer_ud = ud;
 }

@@ -67,4 +67,9 @@ void trace_header_free(struct trace_header *h);
  * when the last line had no newline (a truncated write). */
 long trace_getline(FILE *f, char **buf, size_t *cap, int *complete);
 
+/* Call fn with every line (its JSON text and newline) as it is ended, before
+ * it is written out: sim run --explain narrates the run from them. */
+typedef void (*trace_observer_fn)(void *ud, const char *line, size_t len);
+void trace_set_observer(trace *t, trace_observer_fn fn, void *ud);
+
 #endif
