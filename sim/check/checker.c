@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,7 +196,14 @@ static const char *str_field(const cJSON *o, const char *k)
 static int64_t int_field(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    if (!cJSON_IsNumber(v))
+        return 0;
+    /* saturate: converting a double beyond int64's range is undefined */
+    if (!(v->valuedouble > -9.2e18))
+        return INT64_MIN;
+    if (!(v->valuedouble < 9.2e18))
+        return INT64_MAX;
+    return (int64_t)v->valuedouble;
 }
 
 /* The event type of a trace line without parsing it: the value after "ev":" */
@@ -371,15 +379,19 @@ static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, si
         int from = trace_facts_find(f, str_field(o, "from") ? str_field(o, "from") : "");
         int to = trace_facts_find(f, str_field(o, "to") ? str_field(o, "to") : "");
         int64_t id = int_field(o, "id");
-        if (from < 0 || to < 0 || id <= 0)
+        /* ids count messages: a forged huge one must not make a huge table */
+        if (from < 0 || to < 0 || id <= 0 || id > ((int64_t)1 << 32))
             return;
         bool node_link = from < f->n_nodes && to < f->n_nodes;
         if (ev[0] == 's') {
+            size_t old = *send_cap;
             SIM_GROW(*send_t, *send_cap, (size_t)id + 1);
+            for (size_t k = old; k < *send_cap; k++)
+                (*send_t)[k] = -1;   /* never sent */
             (*send_t)[id] = t;
             if (!node_link)
                 note_client_message(f, o, from, to);
-        } else if ((size_t)id < *send_cap) {
+        } else if ((size_t)id < *send_cap && (*send_t)[id] >= 0 && t >= (*send_t)[id]) {
             int64_t d = t - (*send_t)[id];
             if (node_link && f->n_node_delays < 1000000) {
                 SIM_GROW(f->node_delays, delay_cap[0], f->n_node_delays + 1);
@@ -467,6 +479,14 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
         }
         if (!o) {
             snprintf(err, errlen, "%s:%ld: not a JSON object", path, lineno);
+            rc = HIST_EFORMAT;
+            break;
+        }
+        int64_t t = int_field(o, "t");
+        if (t < -1 || t > HIST_MAX_TIME) {
+            /* every delay and window is a difference of times: keep them in range */
+            snprintf(err, errlen, "%s:%ld: time t=%" PRId64 " is out of range (0 to 2^53 ns)", path, lineno, t);
+            cJSON_Delete(o);
             rc = HIST_EFORMAT;
             break;
         }

@@ -710,6 +710,9 @@ static int trace_line(struct reader *r, const char *s, size_t len)
         rc = rfail(r, "line without an \"ev\" type");
     else if (!json_int(cJSON_GetObjectItemCaseSensitive(j, "t"), &t) || t < 0)
         rc = rfail(r, "%s line without a time \"t\" in integer nanoseconds", ev->valuestring);
+    else if (t > HIST_MAX_TIME)
+        /* sim never writes one; differences of such times would overflow */
+        rc = rfail(r, "time t=%" PRId64 " is beyond 2^53 ns, the longest run", t);
     else if (t < r->last_t)
         rc = rfail(r, "time goes backwards: t=%" PRId64 " after t=%" PRId64, t, r->last_t);
     else {

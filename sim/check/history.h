@@ -26,6 +26,9 @@
 
 typedef struct hist hist;
 
+/* The latest time a sim trace can hold: 2^53 ns (SIM_TIME_LIMIT). */
+#define HIST_MAX_TIME ((int64_t)1 << 53)
+
 /* A register value that was never written (Jepsen's nil, a trace's null). */
 #define HIST_NIL INT64_MIN
 /* The completion position of an operation that never completed (info, or
