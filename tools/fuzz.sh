@@ -15,10 +15,11 @@ if [ ! -d "$dir" ]; then
 fi
 meson compile -C "$dir" >/dev/null || { meson compile -C "$dir"; exit 1; }
 status=0
-for target in history check scenario; do
+for target in history check report scenario; do
   corpus=$(mktemp -d)   # new inputs go here; the seed corpus stays as committed
   seeds="tests/fuzz/corpus/$target tests/fuzz/regress/$target"
   [ "$target" = scenario ] && seeds="$seeds scenarios"
+  [ "$target" = report ] && seeds="tests/fuzz/corpus/check tests/fuzz/regress/report"
   mkdir -p "tests/fuzz/regress/$target"
   # -rss_limit_mb: the scenario target's Lua memory limit is far below it
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
