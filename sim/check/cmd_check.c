@@ -28,6 +28,7 @@ static const char check_help_head[] =
     "usage: sim check TRACE [--only NAME,...] [--json] [--budget N] [--no-evidence]\n"
     "       sim check --format jepsen FILE [options]\n"
     "       sim check --format porcupine-kv FILE [options]\n"
+    "       sim check --format jepsen-edn FILE [options]\n"
     "\n"
     "Reads a history and says, per checker, whether a consistency guarantee held:\n"
     "one line per checker (name, holds / violated / unknown / skipped, one sentence\n"
@@ -41,8 +42,11 @@ static const char check_help_tail[] =
     "\n"
     "options:\n"
     "  --format FORMAT  what FILE is: trace (a sim trace, the default), jepsen\n"
-    "                   (a Jepsen etcd log: one register, read/write/cas) or\n"
-    "                   porcupine-kv (Porcupine's get/put/append logs)\n"
+    "                   (a Jepsen etcd log: one register, read/write/cas),\n"
+    "                   porcupine-kv (Porcupine's get/put/append logs) or\n"
+    "                   jepsen-edn (Jepsen's history.edn, one map per line, as\n"
+    "                   sim export --format jepsen writes: registers, single or\n"
+    "                   keyed [key value])\n"
     "  --only A,B,...   run only these checkers (names as listed above)\n"
     "  --json           print one JSON document instead of text\n"
     "  --budget N       at most N search steps for a searching checker's verdict\n"
@@ -449,7 +453,7 @@ int cmd_check(int argc, char **argv)
             const char *v = argv[++i];
             if (strcmp(a, "--format") == 0) {
                 if (!hist_format_parse(v, &format)) {
-                    cli_error("check: unknown format \"%s\" (there is: trace, jepsen, porcupine-kv)", v);
+                    cli_error("check: unknown format \"%s\" (there is: trace, jepsen, porcupine-kv, jepsen-edn)", v);
                     goto out;
                 }
                 format_given = true;

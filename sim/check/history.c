@@ -265,16 +265,16 @@ const char *hist_type_name(enum hist_type t)
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
-static const char *const format_names[] = { "trace", "jepsen", "porcupine-kv" };
+static const char *const format_names[] = { "trace", "jepsen", "porcupine-kv", "jepsen-edn" };
 
 const char *hist_format_name(enum hist_format f)
 {
-    return (unsigned)f < 3 ? format_names[f] : "?";
+    return (unsigned)f < 4 ? format_names[f] : "?";
 }
 
 bool hist_format_parse(const char *name, enum hist_format *out)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (strcmp(name, format_names[i]) == 0) {
             *out = (enum hist_format)i;
             return true;
@@ -1115,6 +1115,264 @@ static int kv_line(struct reader *r, const char *s, size_t len)
     return 0;
 }
 
+/* ==== Jepsen EDN histories ================================================ */
+
+/* {:type :invoke, :f :write, :value ["x" 3], :process 0, :time 12, :index 0}
+ * one map per line, as Jepsen writes history.edn and `sim export --format
+ * jepsen` writes: registers, a single one (:value 3, [1 2] for cas) or
+ * keyed ones (:value ["x" 3], ["x" [1 2]]). Other keys are skipped. */
+
+struct jedn_value {
+    bool vec;                  /* [a b] or [key v] */
+    int n;                     /* elements of the vector */
+    struct edn_val a, b;       /* scalars; b unused when inner_vec */
+    bool inner_vec;            /* [key [x y]] */
+    struct edn_val x, y;
+};
+
+/* Skip one EDN value of any shape (nested [], {}, (), #{}, strings). */
+static const char *edn_skip(const char *p, const char *end)
+{
+    int depth = 0;
+    p = skip_sep(p, end);
+    do {
+        if (p >= end)
+            return NULL;
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= end)
+                return NULL;
+            p++;
+        } else if (*p == '[' || *p == '{' || *p == '(') {
+            depth++;
+            p++;
+        } else if (*p == '#' && p + 1 < end && p[1] == '{') {
+            depth++;
+            p += 2;
+        } else if (*p == ']' || *p == '}' || *p == ')') {
+            if (--depth < 0)
+                return NULL;
+            p++;
+        } else {
+            while (p < end && !isspace((unsigned char)*p) && *p != ',' && *p != ']' && *p != '}' &&
+                   *p != ')' && *p != '[' && *p != '{')
+                p++;
+        }
+        if (depth > 0)
+            p = skip_sep(p, end);
+    } while (depth > 0);
+    return p;
+}
+
+static const char *jedn_scalar_in_vec(const char *p, const char *end, struct edn_val *v, const char **msg)
+{
+    /* edn_scalar stops at '}' only; in a vector a scalar also ends at ']' */
+    const char *q = p;
+    if (q < end && *q != '"') {
+        while (q < end && !isspace((unsigned char)*q) && *q != ',' && *q != ']')
+            q++;
+        return edn_scalar(p, q, v, msg) ? q : NULL;
+    }
+    return edn_scalar(p, end, v, msg);
+}
+
+static const char *jedn_value(const char *p, const char *end, struct jedn_value *v, const char **msg)
+{
+    memset(v, 0, sizeof *v);
+    p = skip_sep(p, end);
+    if (p >= end || *p != '[')
+        return edn_scalar(p, end, &v->a, msg);
+    v->vec = true;
+    p = skip_sep(p + 1, end);
+    while (p < end && *p != ']') {
+        if (v->n >= 2) {
+            *msg = "a :value vector has more than two elements";
+            return NULL;
+        }
+        if (*p == '[') {
+            if (v->n != 1) {
+                *msg = "a nested vector is only allowed as [key [a b]]";
+                return NULL;
+            }
+            v->inner_vec = true;
+            p = skip_sep(p + 1, end);
+            p = p ? jedn_scalar_in_vec(p, end, &v->x, msg) : NULL;
+            p = p ? jedn_scalar_in_vec(skip_sep(p, end), end, &v->y, msg) : NULL;
+            p = p ? skip_sep(p, end) : NULL;
+            if (!p || p >= end || *p != ']') {
+                *msg = *msg ? *msg : "[key [a b]] expected";
+                return NULL;
+            }
+            p++;
+        } else {
+            p = jedn_scalar_in_vec(p, end, v->n == 0 ? &v->a : &v->b, msg);
+            if (!p)
+                return NULL;
+        }
+        v->n++;
+        p = skip_sep(p, end);
+    }
+    if (p >= end) {
+        *msg = "unterminated vector";
+        return NULL;
+    }
+    return p + 1;
+}
+
+static int jedn_line(struct reader *r, const char *s, size_t len)
+{
+    const char *end = s + len, *p = skip_sep(s, end);
+    if (p == end)
+        return 0;
+    const char *msg = NULL;
+    struct edn_val process = { 0 }, type = { 0 }, fn = { 0 };
+    bool has_p = false, has_t = false, has_f = false, has_v = false;
+    const char *val_msg = NULL;
+    struct jedn_value val;
+    memset(&val, 0, sizeof val);
+    if (*p != '{')
+        msg = "expected a map {...}";
+    else
+        p++;
+    while (!msg) {
+        p = skip_sep(p, end);
+        if (p >= end) {
+            msg = "the map is not closed with }";
+            break;
+        }
+        if (*p == '}') {
+            p++;
+            break;
+        }
+        struct edn_val k;
+        if (!(p = edn_scalar(p, end, &k, &msg)))
+            break;
+        if (k.kind != EDN_KEYWORD) {
+            msg = "a map key is not a keyword";
+            break;
+        }
+        p = skip_sep(p, end);
+        if (edn_is(&k, "value")) {
+            /* a nemesis's value can be anything: judge it once the process is known */
+            const char *q = jedn_value(p, end, &val, &val_msg);
+            p = q ? q : edn_skip(p, end);
+            if (!p)
+                msg = "a value is not well-formed EDN";
+            has_v = true;
+        } else if (edn_is(&k, "process") || edn_is(&k, "type") || edn_is(&k, "f")) {
+            struct edn_val *dst = edn_is(&k, "process") ? &process : edn_is(&k, "type") ? &type : &fn;
+            p = edn_scalar(p, end, dst, &msg);
+            *(dst == &process ? &has_p : dst == &type ? &has_t : &has_f) = true;
+        } else {
+            p = edn_skip(p, end);
+            if (!p)
+                msg = "a value is not well-formed EDN";
+        }
+        if (!p && !msg)
+            msg = "bad value";
+    }
+    if (!msg && skip_sep(p, end) != end)
+        msg = "text after the map";
+    if (msg) {
+        int rc = rbad_line(r, "%s", msg);
+        return rc == 1 ? 0 : rc;
+    }
+    if (!has_p || process.kind != EDN_INT || process.num < 0) {
+        /* the nemesis and other non-client processes: not operations */
+        if (has_p && process.kind == EDN_KEYWORD)
+            return 0;
+        return rfail(r, "no :process number");
+    }
+    if (!has_t || type.kind != EDN_KEYWORD || !has_f || fn.kind != EDN_KEYWORD)
+        return rfail(r, "no :type or :f keyword");
+    if (val_msg)
+        return rfail(r, ":value: %s", val_msg);
+    enum hist_type kind;
+    bool invoke = false;
+    if (edn_is(&type, "invoke"))
+        invoke = true, kind = HIST_OK;
+    else if (edn_is(&type, "ok"))
+        kind = HIST_OK;
+    else if (edn_is(&type, "fail"))
+        kind = HIST_FAIL;
+    else if (edn_is(&type, "info"))
+        kind = HIST_INFO;
+    else
+        return rfail(r, "unknown event type \":%.*s\" (expected :invoke, :ok, :fail or :info)",
+                     (int)type.n, type.s);
+    enum hist_f f;
+    if (edn_is(&fn, "read"))
+        f = HIST_READ;
+    else if (edn_is(&fn, "write"))
+        f = HIST_WRITE;
+    else if (edn_is(&fn, "cas"))
+        f = HIST_CAS;
+    else
+        return rfail(r, "unknown operation type \":%.*s\" (expected :read, :write or :cas)",
+                     (int)fn.n, fn.s);
+    /* the key (keyed registers: [key v]) and the register value */
+    int32_t key = 0;
+    struct edn_val v1 = val.a, v2 = val.b;
+    bool pair = false;
+    if (has_v && val.vec && val.n == 2 && val.a.kind == EDN_STRING) {
+        key = edn_intern(r, &val.a);
+        if (key < 0)
+            return rnomem(r);
+        if (val.inner_vec) {
+            v1 = val.x, v2 = val.y, pair = true;
+        } else {
+            v1 = val.b;
+        }
+    } else if (has_v && val.vec && val.n == 2) {
+        pair = true;
+    } else if (has_v && val.vec) {
+        return rfail(r, ":value must be nil, an integer, [a b], [key v] or [key [a b]]");
+    }
+    if (!has_v)
+        v1.kind = EDN_NIL;
+    bool bad = false;
+    if (f == HIST_CAS)
+        bad = !pair || v2.kind != EDN_INT || (v1.kind != EDN_INT && v1.kind != EDN_NIL);
+    else if (f == HIST_WRITE)
+        bad = pair || v1.kind != EDN_INT;
+    else
+        bad = pair || (v1.kind != EDN_NIL && v1.kind != EDN_INT) || (invoke && v1.kind != EDN_NIL);
+    if (bad && !(kind != HIST_OK && !invoke))
+        return rfail(r, "bad :value for %s %s", invoke ? "invoke" : hist_type_name(kind), hist_f_name(f));
+    char pbuf[24];
+    snprintf(pbuf, sizeof pbuf, "%" PRId64, process.num);
+    int32_t pid = rintern(r, pbuf, strlen(pbuf));
+    if (pid < 0)
+        return rnomem(r);
+    if (invoke) {
+        struct hist_op op = { 0 };
+        op.id = r->invoked + 1;
+        op.process = pid;
+        op.key = key;
+        op.f = (uint8_t)f;
+        op.arg = f == HIST_READ || v1.kind != EDN_INT ? HIST_NIL : v1.num;
+        op.arg2 = f == HIST_CAS ? v2.num : HIST_NIL;
+        op.out = HIST_NIL;
+        op.invoke_pos = r->line;
+        op.invoke_t = r->line;
+        return r_invoke(r, &op);
+    }
+    int rc = 0;
+    struct hist_op *op = r_open_of(r, pid, f, &rc);
+    if (!op)
+        return rc;
+    if (op->key != key)
+        return rfail(r, "process %" PRId64 " completes on key %s but invoked on %s", process.num,
+                     hist_str(r->h, key), hist_str(r->h, op->key));
+    if (kind == HIST_OK && f == HIST_READ)
+        op->out = v1.kind == EDN_INT ? v1.num : HIST_NIL;
+    r_complete(r, op, kind, r->line, r->line);
+    op->constrains = false;   /* Jepsen's :fail means it did not happen */
+    return 0;
+}
+
 /* ==== entry points ======================================================== */
 
 int hist_parse(enum hist_format format, const char *buf, size_t len, const char *name,
@@ -1148,6 +1406,8 @@ int hist_parse(enum hist_format format, const char *buf, size_t len, const char 
                 rc = trace_line(&r, p, n);
         } else if (format == HIST_FORMAT_JEPSEN)
             rc = jepsen_line(&r, p, n);
+        else if (format == HIST_FORMAT_JEPSEN_EDN)
+            rc = jedn_line(&r, p, n);
         else
             rc = kv_line(&r, p, n);
         p = nl ? nl + 1 : end;
@@ -1222,6 +1482,10 @@ bool hist_guess_format(const char *path, const char *head, size_t len, enum hist
     }
     if (ends_with(path, ".log")) {
         *out = HIST_FORMAT_JEPSEN;
+        return true;
+    }
+    if (ends_with(path, ".edn")) {
+        *out = HIST_FORMAT_JEPSEN_EDN;
         return true;
     }
     size_t i = 0;

@@ -66,7 +66,7 @@ enum hist_clock {
     HIST_CLOCK_LINE,   /* t is the line number (Jepsen and Porcupine files) */
 };
 
-enum hist_format { HIST_FORMAT_TRACE, HIST_FORMAT_JEPSEN, HIST_FORMAT_PORCUPINE_KV };
+enum hist_format { HIST_FORMAT_TRACE, HIST_FORMAT_JEPSEN, HIST_FORMAT_PORCUPINE_KV, HIST_FORMAT_JEPSEN_EDN };
 
 struct hist_op {
     int64_t id;            /* the id the client saw: a trace's "op"; 1, 2, ... in Jepsen and kv files */

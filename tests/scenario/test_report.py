@@ -353,6 +353,16 @@ def test_round_trips(f, d, trace):
             f"porcupine round trip: {back.get('checkers')} vs the trace's {lin['verdict']}")
     ops = len([l for l in read_trace(trace) if l["ev"] == "invoke"])
     f.check(back.get("operations") == ops, f"porcupine round trip: {back.get('operations')} of {ops} operations")
+    # the Jepsen EDN itself, read back by sim check: the same verdict and operations
+    edn = os.path.join(d, "history.edn")
+    rc, _, err = run("export", "--format", "jepsen", trace, "-o", edn)
+    f.check(rc == 0, f"jepsen EDN: exit {rc} {err}")
+    rc, out, err = run("check", "--format", "jepsen-edn", edn, "--only", "linearizable", "--json")
+    back = json.loads(out) if out else {}
+    f.check(back.get("format") == "jepsen-edn" and back.get("checkers")
+            and back["checkers"][0]["verdict"] == lin["verdict"],
+            f"jepsen EDN round trip: {back.get('format')} {back.get('checkers')} vs the trace's {lin['verdict']}: {err}")
+    f.check(back.get("operations") == ops, f"jepsen EDN round trip: {back.get('operations')} of {ops} operations")
 
 
 def test_exports(f, d):

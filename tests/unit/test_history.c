@@ -167,6 +167,37 @@ START_TEST(test_read_of_null_is_nil)
 }
 END_TEST
 
+START_TEST(test_jepsen_edn_gives_keyed_and_single_registers)
+{
+    hist *h = parse_ok(HIST_FORMAT_JEPSEN_EDN,
+        "{:index 0, :time 0, :type :invoke, :process 0, :f :write, :value [\"x\" 3], :client \"c1\"}\n"
+        "{:type :invoke, :f :read, :value [\"y\" nil], :process 1}\n"
+        "{:type :info, :f :start, :process :nemesis, :value [:isolated {\"n1\" #{\"n2\"}}]}\n"
+        "{:type :ok, :f :write, :value [\"x\" 3], :process 0, :error nil}\n"
+        "{:type :ok, :f :read, :value [\"y\" 7], :process 1}\n"
+        "{:type :invoke, :f :cas, :value [\"x\" [3 4]], :process 0}\n"
+        "{:type :fail, :f :cas, :value [\"x\" [3 4]], :process 0, :error :mismatch}\n"
+        "{:type :invoke, :f :write, :value 5, :process 2}\n"
+        "{:type :info, :f :write, :value 5, :process 2}\n");
+    ck_assert_uint_eq(hist_count(h), 4);
+    ck_assert_str_eq(hist_str(h, hist_op(h, 0)->key), "x");
+    ck_assert_int_eq(hist_op(h, 0)->arg, 3);
+    ck_assert_int_eq(hist_op(h, 1)->out, 7);
+    ck_assert_int_eq(hist_op(h, 2)->f, HIST_CAS);
+    ck_assert_int_eq(hist_op(h, 2)->type, HIST_FAIL);
+    ck_assert_int_eq(hist_op(h, 2)->arg2, 4);
+    ck_assert_str_eq(hist_str(h, hist_op(h, 3)->key), "");   /* the single register */
+    ck_assert_int_eq(hist_op(h, 3)->type, HIST_INFO);
+    hist_free(h);
+    parse_bad(HIST_FORMAT_JEPSEN_EDN, "{:type :invoke, :f :write, :value [\"x\" 1 2], :process 0}\n", 1,
+              "more than two elements");
+    parse_bad(HIST_FORMAT_JEPSEN_EDN, "{:type :invoke, :f :frob, :value 1, :process 0}\n", 1,
+              "unknown operation type");
+    parse_bad(HIST_FORMAT_JEPSEN_EDN, "{:type :invoke, :f :write, :value [\"x\" 1], :process 0\n", 1,
+              "not closed");
+}
+END_TEST
+
 START_TEST(test_counter_set_and_sibling_operations_mark_the_history)
 {
     char why[200];
@@ -465,6 +496,7 @@ static Suite *history_suite(void)
     tcase_add_test(tc, test_empty_files_are_empty_histories);
     tcase_add_test(tc, test_read_of_null_is_nil);
     tcase_add_test(tc, test_counter_set_and_sibling_operations_mark_the_history);
+    tcase_add_test(tc, test_jepsen_edn_gives_keyed_and_single_registers);
     tcase_add_test(tc, test_trace_errors_name_the_line);
     tcase_add_test(tc, test_trace_cut_short_by_a_kill_keeps_what_is_complete);
     tcase_add_test(tc, test_jepsen_log_gives_one_register);
