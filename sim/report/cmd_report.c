@@ -124,11 +124,15 @@ static int close_out(FILE *f, const char *path, bool failed)
         }
         return rc;
     }
+    /* remove a partial output only if it is a regular file: never a device
+     * such as /dev/null, a fifo or a terminal given as -o */
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     if (fclose(f) != 0 && !failed) {
         cli_error("cannot write %s: %s", path, strerror(errno));
         rc = SIM_EXIT_IO;
     }
-    if (failed || rc)
+    if ((failed || rc) && regular)
         unlink(path);
     return rc;
 }

@@ -18,13 +18,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
     }
     const char *path = fuzz_scratch(data, size, ".jsonl");
-    char *html[] = { "report", (char *)path, "-o", "/dev/null", NULL };
+    /* outputs go to a scratch file of our own, never to /dev/null: a failed
+     * export removes its partial output */
+    static char out[300];
+    snprintf(out, sizeof out, "%s.out", path);
+    char *html[] = { "report", (char *)path, "-o", out, NULL };
     cmd_report(4, html);
-    char *text[] = { "report", "--text", "--no-color", (char *)path, "-o", "/dev/null", NULL };
+    char *text[] = { "report", "--text", "--no-color", (char *)path, "-o", out, NULL };
     cmd_report(6, text);
     static const char *const formats[] = { "perfetto", "shiviz", "jepsen", "porcupine" };
     for (int i = 0; i < 4; i++) {
-        char *ex[] = { "export", "--format", (char *)formats[i], (char *)path, "-o", "/dev/null", NULL };
+        char *ex[] = { "export", "--format", (char *)formats[i], (char *)path, "-o", out, NULL };
         cmd_export(6, ex);
     }
     return 0;

@@ -12,10 +12,11 @@ Jepsen EDN holds every history event; jepsen-log and porcupine round-trip
 through sim check with the trace's own verdicts."""
 import json
 import os
+import stat
 import re
 from html.parser import HTMLParser
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
+from simtest import ROOT, SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
 
 OK, FAILED, USAGE, IO, BAD = 0, 1, 2, 5, 6
 SEEDS = (1, 2, 3)
@@ -331,6 +332,16 @@ def test_jepsen(f, trace):
     f.check(not bad, f"jepsen EDN: {bad[:3]}")
 
 
+def test_failed_export_keeps_devices(f):
+    """A failed export removes its partial file, but never a device given as -o."""
+    cas = os.path.join(ROOT, "tests", "fuzz", "corpus", "check", "small_lf.jsonl")
+    if not os.path.exists(cas):
+        return
+    rc, _, err = run("export", "--format", "porcupine", cas, "-o", "/dev/null")
+    f.check(rc != 0 and "no cas" in err, f"porcupine export of a cas trace: exit {rc} {err}")
+    f.check(stat.S_ISCHR(os.stat("/dev/null").st_mode), "a failed export to /dev/null removed /dev/null")
+
+
 def test_round_trips(f, d, trace):
     lin = [c for c in check_json(f, trace, "--only", "linearizable")["checkers"]][0]
     per_key = {k["key"]: k["verdict"] for k in (lin.get("evidence") or {}).get("per_key", [])}
@@ -372,6 +383,7 @@ def test_exports(f, d):
         test_shiviz(f, trace)
         test_jepsen(f, trace)
         test_round_trips(f, d, trace)
+        test_failed_export_keeps_devices(f)
     trace = make_trace(f, d, LOSES, 1)
     test_perfetto(f, trace)
     test_shiviz(f, trace)
