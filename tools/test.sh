@@ -57,7 +57,7 @@ if [ -x build/sim ] && command -v valgrind >/dev/null; then
 fi
 # Each fuzz target for a bounded time (clang, libFuzzer, ASan + UBSan).
 if command -v clang >/dev/null; then
-  if bash tools/fuzz.sh "${SIM_FUZZ_SECONDS:-20}"; then
+  if bash tools/fuzz.sh "${SIM_FUZZ_SECONDS:-10}"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1)); status=1
