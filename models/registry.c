@@ -15,6 +15,7 @@ extern const struct model paxos_model;
 extern const struct model multipaxos_model;
 extern const struct model twopc_model;
 extern const struct model saga_model;
+extern const struct model lock_model;
 
 /* In the order `sim list` shows them: teaching order, simplest first. */
 static const struct model *const registry[] = {
@@ -27,6 +28,7 @@ static const struct model *const registry[] = {
     &multipaxos_model,
     &twopc_model,
     &saga_model,
+    &lock_model,
     NULL,
 };
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "check/checker.h"
 #include "check/history.h"
+#include "explain.h"
 #include "core/exitcodes.h"
 #include "core/alloc.h"
 #include "trace/trace.h"
@@ -28,6 +29,8 @@ static const char run_help[] =
     "  --seed N           the run's seed (default 1); every random draw derives from it\n"
     "  --trace FILE       where the trace goes (default traces/NAME-seedN.jsonl; - = stdout)\n"
     "  --no-trace         write no trace (fastest; for sweeps)\n"
+    "  --explain          class mode: tell the run in plain words as it happens (faults,\n"
+    "                     new leaders, failed operations, stale reads); see docs/course/\n"
     "  --param NAME=VALUE override a model parameter, or a value the scenario reads\n"
     "                     with param(NAME, default); may be repeated\n"
     "  --quiet            print nothing but errors; print() in the scenario stays silent\n"
@@ -363,7 +366,7 @@ int cmd_run(int argc, char **argv)
         return SIM_EXIT_OK;
     struct run_request rq = { .seed = 1 };
     const char *trace_path = NULL;
-    bool no_trace = false;
+    bool no_trace = false, explaining = false;
     int rc = SIM_EXIT_USAGE;
     rq.params = sim_xcalloc((size_t)argc, sizeof *rq.params);
 
@@ -384,6 +387,8 @@ int cmd_run(int argc, char **argv)
             trace_path = argv[++i];
         } else if (strcmp(a, "--no-trace") == 0) {
             no_trace = true;
+        } else if (strcmp(a, "--explain") == 0) {
+            explaining = true;
         } else if (strcmp(a, "--keep-going") == 0) {
             rq.keep_going = true;
         } else if (strcmp(a, "--swarm") == 0) {
@@ -473,7 +478,19 @@ int cmd_run(int argc, char **argv)
             rc = SIM_EXIT_IO;
             goto out;
         }
+    } else if (explaining) {
+        char err[512];
+        tr = trace_open("/dev/null", err, sizeof err);   /* the narrator reads the lines */
+        if (!tr) {
+            cli_error("%s", err);
+            rc = SIM_EXIT_IO;
+            goto out;
+        }
     }
+    explain *ex = explaining ? explain_new(trace_path && strcmp(trace_path, "-") == 0 ? stderr : stdout)
+                             : NULL;
+    if (ex)
+        trace_set_observer(tr, explain_line, ex);
 
     static struct lsim_result res;
     if (!rq.quiet && cli_is_tty(STDERR_FILENO))
@@ -489,6 +506,10 @@ int cmd_run(int argc, char **argv)
     rc = run_scenario(&rq, tr, &res);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    if (ex) {
+        trace_set_observer(tr, NULL, NULL);
+        explain_free(ex);
+    }
     if (progress_shown)
         fprintf(stderr, "\r%70s\r", "");
     if (tr && trace_flush(tr) < 0) {
@@ -527,13 +548,13 @@ int cmd_run(int argc, char **argv)
     if (rc == SIM_EXIT_INTERRUPTED) {
         /* what was done, then why it stopped */
         if (!rq.quiet)
-            print_summary(stderr, &rq, &res, trace_path, tr);
+            print_summary(stderr, &rq, &res, trace_path, no_trace ? NULL : tr);
         fprintf(stderr, "%s\n", res.error);
     } else if (rc != SIM_EXIT_OK && rc != SIM_EXIT_FAILED) {
         fprintf(stderr, "%s\n", res.error);
     } else if (!rq.quiet) {
         print_summary(trace_path && strcmp(trace_path, "-") == 0 ? stderr : stdout,
-                      &rq, &res, trace_path, tr);
+                      &rq, &res, trace_path, no_trace ? NULL : tr);
     } else if (rc == SIM_EXIT_FAILED) {
         for (int i = 0; i < res.n_expect; i++)
             if (!res.expect[i].held && res.expect[i].checker)

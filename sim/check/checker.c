@@ -439,7 +439,9 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
              * stays bounded by what those models write */
             static const char *const kept[] = { "\"what\":\"decision\"", "\"what\":\"blocked\"",
                                                 "\"what\":\"unblocked\"", "\"what\":\"saga\"",
-                                                "\"what\":\"step\"", "\"what\":\"compensate\"", NULL };
+                                                "\"what\":\"step\"", "\"what\":\"compensate\"",
+                                                "\"what\":\"granted\"", "\"what\":\"acquired\"", "\"what\":\"released\"",
+                                                "\"what\":\"lease_over\"", "\"what\":\"storage_write\"", NULL };
             int k = 0;
             while (kept[k] && !strstr(line, kept[k]))
                 k++;
@@ -587,12 +589,14 @@ const struct checker invariants_checker = {
  * operations as register operations. */
 extern const struct checker converges_checker;
 extern const struct checker atomicity_checker, nonblocking_checker, read_committed_checker, saga_checker;
+extern const struct checker mutual_exclusion_checker;
 
 int check_run(const struct checker *c, const struct check_input *in, struct check_result *out)
 {
     char why[200];
     bool any_history = c == &converges_checker || c == &invariants_checker || c == &atomicity_checker ||
-                       c == &nonblocking_checker || c == &read_committed_checker || c == &saga_checker;
+                       c == &nonblocking_checker || c == &read_committed_checker || c == &saga_checker ||
+                       c == &mutual_exclusion_checker;
     if (!any_history && !hist_registers_only(in->h, why, sizeof why)) {
         out->verdict = CHECK_SKIPPED;
         check_say(out->reason, sizeof out->reason,

@@ -10,6 +10,7 @@ extern const struct checker read_your_writes_checker, monotonic_reads_checker,
 extern const struct checker staleness_checker, no_lost_writes_checker, converges_checker;
 extern const struct checker invariants_checker, cap_checker;
 extern const struct checker atomicity_checker, nonblocking_checker, read_committed_checker, saga_checker;
+extern const struct checker mutual_exclusion_checker;
 
 const struct checker *const checkers[] = {
     &linearizable_checker,
@@ -27,6 +28,7 @@ const struct checker *const checkers[] = {
     &atomicity_checker,
     &nonblocking_checker,
     &saga_checker,
+    &mutual_exclusion_checker,
     &cap_checker,
     NULL,
 };

@@ -81,9 +81,9 @@ def model_of(path):
 # and sagas, and say "skipped" when the trace has none. Every other checker
 # reads register operations.
 ANY_HISTORY = {"converges", "invariants"}
-TXN = {"atomicity", "nonblocking", "read_committed", "saga"}
+TXN = {"atomicity", "nonblocking", "read_committed", "saga", "mutual_exclusion"}
 # models whose nodes hold different data (shards, services), with no "map"
-NO_MAP_MODELS = {"twopc", "saga"}
+NO_MAP_MODELS = {"twopc", "saga", "lock", "hashring"}
 
 
 def registers_only(path):
@@ -97,7 +97,8 @@ def registers_only(path):
 def expected_skip(checker, model, registers):
     """None: must not be skipped; else the start of the reason it must give."""
     if checker in TXN:
-        wanted = {"atomicity": "twopc", "nonblocking": "twopc", "read_committed": "twopc", "saga": "saga"}
+        wanted = {"atomicity": "twopc", "nonblocking": "twopc", "read_committed": "twopc", "saga": "saga",
+                  "mutual_exclusion": "lock"}
         return None if model == wanted[checker] else "no "
     if checker in ANY_HISTORY:
         return None
