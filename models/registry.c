@@ -16,6 +16,8 @@ extern const struct model multipaxos_model;
 extern const struct model twopc_model;
 extern const struct model saga_model;
 extern const struct model lock_model;
+extern const struct model cache_model;
+extern const struct model hashring_model;
 
 /* In the order `sim list` shows them: teaching order, simplest first. */
 static const struct model *const registry[] = {
@@ -29,6 +31,8 @@ static const struct model *const registry[] = {
     &twopc_model,
     &saga_model,
     &lock_model,
+    &cache_model,
+    &hashring_model,
     NULL,
 };
 
