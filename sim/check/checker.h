@@ -79,9 +79,11 @@ struct trace_facts {
     int *op_server;
     size_t n_op_ids;
     bool complete;              /* the trace has its end line */
-    /* the model notes the transactional checkers read (what is one of
-     * "decision", "blocked", "unblocked", "saga", "step", "compensate"), in
-     * trace order; other notes are not kept */
+    /* the model notes the checkers of transactions, sagas and locks read
+     * (the kinds listed in kept[] in trace_facts_read: "decision",
+     * "blocked", "unblocked", "saga", "step", "compensate", "granted",
+     * "acquired", "released", "lease_over", "storage_write"), in trace
+     * order; other notes are not kept, so memory stays bounded */
     struct trace_note *notes;
     size_t n_notes;
 };
