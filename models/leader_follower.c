@@ -21,12 +21,13 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "model.h"
 #include "store.h"
 
 /* ---- wire and disk formats ------------------------------------------------ */
 
-#define LF_KEY_MAX 48      /* key bytes including the NUL; longer keys are refused */
+#define LF_KEY_MAX KVMAP_KEY_MAX      /* key bytes including the NUL; longer keys are refused */
 #define LF_MAX_BATCH 64    /* entries per append message */
 
 enum lf_kind { LF_KIND_WRITE = 1, LF_KIND_CAS = 2 };
@@ -111,10 +112,6 @@ enum lf_replication { LF_ASYNC, LF_SYNC, LF_SEMISYNC };
 #define LF_TIMER_HEARTBEAT 1u
 #define LF_TIMER_ELECTION 2u
 
-struct lf_kv {
-    char key[LF_KEY_MAX];
-    int64_t value;
-};
 
 /* A client operation whose entry is in the log but not yet acknowledged. */
 struct lf_pending {
@@ -155,7 +152,7 @@ struct lf_state {
     size_t log_cap;
     uint64_t commit;               /* entries 1..commit are applied to kv */
 
-    struct lf_kv *kv;              /* sorted by key */
+    struct kv_entry *kv;              /* sorted by key */
     size_t n_kv;
     size_t cap_kv;
 
@@ -223,46 +220,14 @@ static int64_t lf_last_epoch(const struct lf_state *s)
 
 /* ---- the map -------------------------------------------------------------- */
 
-/* Index of key in s->kv, or (as ~pos) where it would be inserted. */
-static ptrdiff_t lf_kv_find(const struct lf_state *s, const char *key)
-{
-    size_t lo = 0, hi = s->n_kv;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->kv[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
-}
-
 static bool lf_kv_get(const struct lf_state *s, const char *key, int64_t *value)
 {
-    ptrdiff_t i = lf_kv_find(s, key);
-    if (i < 0)
-        return false;
-    *value = s->kv[i].value;
-    return true;
+    return kvmap_get(s->kv, s->n_kv, key, value);
 }
 
 static void lf_kv_set(struct lf_state *s, const char *key, int64_t value)
 {
-    ptrdiff_t i = lf_kv_find(s, key);
-    if (i >= 0) {
-        s->kv[i].value = value;
-        return;
-    }
-    size_t pos = (size_t)~i;
-    SIM_GROW(s->kv, s->cap_kv, s->n_kv + 1);
-    memmove(&s->kv[pos + 1], &s->kv[pos], (s->n_kv - pos) * sizeof *s->kv);
-    memset(&s->kv[pos], 0, sizeof s->kv[pos]);
-    memcpy(s->kv[pos].key, key, strlen(key));   /* key is < LF_KEY_MAX long */
-    s->kv[pos].value = value;
-    s->n_kv++;
+    kvmap_set(&s->kv, &s->n_kv, &s->cap_kv, key, value);
 }
 
 /* Apply entries commit+1..upto to the map. */

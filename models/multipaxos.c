@@ -55,12 +55,13 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "model.h"
 #include "store.h"
 
 /* ---- wire and disk formats ------------------------------------------------ */
 
-#define MP_KEY_MAX 48        /* key bytes including the NUL */
+#define MP_KEY_MAX KVMAP_KEY_MAX        /* key bytes including the NUL */
 #define MP_MAX_NODES 64      /* vote sets are 64-bit masks */
 #define MP_BATCH 64          /* entries per accept, promise or decide message */
 #define MP_SLOT_WINDOW 1000000u  /* a slot this far past the first unchosen is refused */
@@ -135,7 +136,7 @@ struct mp_disk_slot {
 
 /* A snapshot: the map and the per-client results as of applying slots
  * 1..upto, in the store under "snap" and in snapshot messages: this
- * header, n_kv map entries (struct mp_kv), n_results results (struct
+ * header, n_kv map entries (struct kv_entry), n_results results (struct
  * mp_result, indexed by client). */
 struct mp_snap_hdr {
     uint64_t upto;
@@ -179,10 +180,6 @@ struct mp_result {
     int64_t value;
 };
 
-struct mp_kv {
-    char key[MP_KEY_MAX];
-    int64_t value;
-};
 
 /* Recovery: per slot from the candidate's first unchosen one, the highest
  * accepted command any promise reported. */
@@ -218,7 +215,7 @@ struct mp_state {
     uint64_t n_chosen;
     uint64_t next_slot;           /* leader: where the next command goes */
 
-    struct mp_kv *kv;             /* sorted by key */
+    struct kv_entry *kv;             /* sorted by key */
     size_t n_kv, cap_kv;
     struct mp_result *results;    /* per client index */
     size_t n_results;
@@ -382,34 +379,12 @@ static void mp_cmd_str(const struct mp_cmd *c, char *buf, size_t len)
 
 static ptrdiff_t mp_kv_find(const struct mp_state *s, const char *key)
 {
-    size_t lo = 0, hi = s->n_kv;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->kv[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
+    return kvmap_find(s->kv, s->n_kv, key);
 }
 
 static void mp_kv_set(struct mp_state *s, const char *key, int64_t value)
 {
-    ptrdiff_t i = mp_kv_find(s, key);
-    if (i >= 0) {
-        s->kv[i].value = value;
-        return;
-    }
-    size_t pos = (size_t)~i;
-    SIM_GROW(s->kv, s->cap_kv, s->n_kv + 1);
-    memmove(&s->kv[pos + 1], &s->kv[pos], (s->n_kv - pos) * sizeof *s->kv);
-    memset(&s->kv[pos], 0, sizeof s->kv[pos]);
-    memcpy(s->kv[pos].key, key, strlen(key));
-    s->kv[pos].value = value;
-    s->n_kv++;
+    kvmap_set(&s->kv, &s->n_kv, &s->cap_kv, key, value);
 }
 
 static struct mp_result *mp_result_of(struct mp_state *s, int client)
@@ -492,7 +467,6 @@ static void mp_advance(struct mp_state *s, node_ctx *ctx)
 }
 
 /* ---- the durable store ---------------------------------------------------- */
-
 
 static void mp_store_promise(struct mp_state *s, node_ctx *ctx)
 {
@@ -587,11 +561,11 @@ static size_t mp_snap_valid(const unsigned char *p, size_t len)
     memcpy(&h, p, sizeof h);
     if (h.n_kv > 1000000 || h.n_results > 1000000)
         return 0;
-    size_t need = sizeof h + (size_t)h.n_kv * sizeof(struct mp_kv) + (size_t)h.n_results * sizeof(struct mp_result);
+    size_t need = sizeof h + (size_t)h.n_kv * sizeof(struct kv_entry) + (size_t)h.n_results * sizeof(struct mp_result);
     if (need > len)
         return 0;
     for (uint32_t i = 0; i < h.n_kv; i++) {
-        struct mp_kv kv;
+        struct kv_entry kv;
         memcpy(&kv, p + sizeof h + (size_t)i * sizeof kv, sizeof kv);
         if (kv.key[0] == 0 || memchr(kv.key, 0, sizeof kv.key) == NULL)
             return 0;

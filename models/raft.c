@@ -45,13 +45,14 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "model.h"
 #include "raft.h"
 #include "store.h"
 
 /* ---- formats on the wire and on disk --------------------------------------- */
 
-#define RAFT_KEY_MAX 48        /* key bytes including the NUL; longer keys are refused */
+#define RAFT_KEY_MAX KVMAP_KEY_MAX        /* key bytes including the NUL; longer keys are refused */
 #define RAFT_BATCH_LIMIT 1024  /* the largest max_batch allowed */
 
 enum raft_cmd { RAFT_CMD_NOOP = 1, RAFT_CMD_WRITE, RAFT_CMD_CAS, RAFT_CMD_READ };
@@ -139,10 +140,6 @@ struct raft_snap_header {
     uint64_t n_sessions;
 };
 
-struct raft_kv {
-    char key[RAFT_KEY_MAX];
-    int64_t value;
-};
 
 enum raft_result { RAFT_RES_OK = 1, RAFT_RES_MISMATCH };
 
@@ -244,7 +241,7 @@ struct raft_state {
      * from then on the applied chain is computed, not copied from the log's */
     bool applied_rewritten;
 
-    struct raft_kv *kv;        /* sorted by key */
+    struct kv_entry *kv;        /* sorted by key */
     size_t n_kv, cap_kv;
     struct raft_session *sessions;   /* sorted by client */
     size_t n_sessions, cap_sessions;
@@ -449,45 +446,14 @@ static void raft_sync_before_reply(struct raft_state *s, node_ctx *ctx)
 
 /* ---- the state machine ------------------------------------------------------ */
 
-static ptrdiff_t raft_kv_find(const struct raft_state *s, const char *key)
-{
-    size_t lo = 0, hi = s->n_kv;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->kv[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
-}
-
 static bool raft_kv_get(const struct raft_state *s, const char *key, int64_t *value)
 {
-    ptrdiff_t i = raft_kv_find(s, key);
-    if (i < 0)
-        return false;
-    *value = s->kv[i].value;
-    return true;
+    return kvmap_get(s->kv, s->n_kv, key, value);
 }
 
 static void raft_kv_set(struct raft_state *s, const char *key, int64_t value)
 {
-    ptrdiff_t i = raft_kv_find(s, key);
-    if (i >= 0) {
-        s->kv[i].value = value;
-        return;
-    }
-    size_t pos = (size_t)~i;
-    SIM_GROW(s->kv, s->cap_kv, s->n_kv + 1);
-    memmove(&s->kv[pos + 1], &s->kv[pos], (s->n_kv - pos) * sizeof *s->kv);
-    memset(&s->kv[pos], 0, sizeof s->kv[pos]);
-    memcpy(s->kv[pos].key, key, strlen(key));   /* key is < RAFT_KEY_MAX long */
-    s->kv[pos].value = value;
-    s->n_kv++;
+    kvmap_set(&s->kv, &s->n_kv, &s->cap_kv, key, value);
 }
 
 static ptrdiff_t raft_session_find(const struct raft_state *s, int client)
@@ -592,20 +558,20 @@ static bool raft_snap_valid(const unsigned char *b, size_t len, struct raft_snap
     if (len < sizeof *h)
         return false;
     memcpy(h, b, sizeof *h);
-    if (h->n_kv > len / sizeof(struct raft_kv) || h->n_sessions > len / sizeof(struct raft_session)
-        || len != sizeof *h + h->n_kv * sizeof(struct raft_kv) + h->n_sessions * sizeof(struct raft_session)
+    if (h->n_kv > len / sizeof(struct kv_entry) || h->n_sessions > len / sizeof(struct raft_session)
+        || len != sizeof *h + h->n_kv * sizeof(struct kv_entry) + h->n_sessions * sizeof(struct raft_session)
         || h->last_term < 0)
         return false;
     const unsigned char *p = b + sizeof *h;
     char prev[RAFT_KEY_MAX] = "";
     for (uint64_t i = 0; i < h->n_kv; i++) {
-        struct raft_kv kv;
+        struct kv_entry kv;
         memcpy(&kv, p + i * sizeof kv, sizeof kv);
         if (!memchr(kv.key, 0, sizeof kv.key) || (i > 0 && strcmp(prev, kv.key) >= 0))
             return false;
         memcpy(prev, kv.key, sizeof prev);
     }
-    p += h->n_kv * sizeof(struct raft_kv);
+    p += h->n_kv * sizeof(struct kv_entry);
     int32_t prev_client = -1;
     for (uint64_t i = 0; i < h->n_sessions; i++) {
         struct raft_session se;
