@@ -34,7 +34,10 @@ const struct cli_command cli_replay = {
 static uint64_t json_u64(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+        return 0;
+    /* 2^64 and beyond (an edited header) saturate instead of being undefined */
+    return v->valuedouble < 18446744073709551616.0 ? (uint64_t)v->valuedouble : UINT64_MAX;
 }
 
 static void show_line(const char *label, const char *line)

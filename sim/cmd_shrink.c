@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "sweep_run.h"
 #include "core/alloc.h"
+#include "trace/jread.h"
 #include "core/exitcodes.h"
 #include "core/model.h"
 #include "core/params.h"
@@ -179,14 +180,12 @@ struct shrink {
 
 static const char *jstr(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    return jr_str(o, key, NULL);
 }
 
 static int64_t jint(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    return jr_i64(o, key, 0);
 }
 
 static bool jtrue(const cJSON *o, const char *key)
@@ -350,10 +349,10 @@ static int read_invoke(struct recorded *r, const cJSON *o, sim_time t, char *err
     *op = (struct op){ .t = t, .client = client, .f = fi, .key = sim_xstrdup(key ? key : "x") };
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
     if (fi == 2 && cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2) {
-        op->expect = (int64_t)cJSON_GetArrayItem(v, 0)->valuedouble;
-        op->value = (int64_t)cJSON_GetArrayItem(v, 1)->valuedouble;
+        op->expect = jr_num(cJSON_GetArrayItem(v, 0), 0);
+        op->value = jr_num(cJSON_GetArrayItem(v, 1), 0);
     } else if (cJSON_IsNumber(v)) {
-        op->value = (int64_t)v->valuedouble;
+        op->value = jr_num(v, 0);
     }
     return 0;
 }

@@ -3,6 +3,7 @@
  * per key, every write with its invoke and completion times. */
 #include "explain.h"
 #include "core/alloc.h"
+#include "trace/jread.h"
 
 #include <cjson/cJSON.h>
 
@@ -129,8 +130,7 @@ static bool may_say(explain *ex, const char *kind)
 
 static const char *str(const cJSON *o, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : "?";
+    return jr_str(o, name, "?");
 }
 
 static bool num(const cJSON *o, const char *name, int64_t *out)
@@ -138,7 +138,7 @@ static bool num(const cJSON *o, const char *name, int64_t *out)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     if (!cJSON_IsNumber(v))
         return false;
-    *out = (int64_t)v->valuedouble;
+    *out = jr_num(v, 0);
     return true;
 }
 
@@ -211,7 +211,7 @@ static void on_invoke(explain *ex, const cJSON *j, int64_t t)
     struct ex_key *k = &ex->keys[o->key];
     SIM_GROW(k->writes, k->cap_writes, k->n_writes + 1);
     struct ex_write *w = &k->writes[k->n_writes];
-    *w = (struct ex_write){ .value = (int64_t)written->valuedouble, .invoked = t,
+    *w = (struct ex_write){ .value = jr_num(written, 0), .invoked = t,
                             .completed = EXPLAIN_NEVER, .op = op };
     snprintf(w->client, sizeof w->client, "%s", str(j, "client"));
     o->write = k->n_writes++;
@@ -280,7 +280,7 @@ static void on_done(explain *ex, const cJSON *j, const char *ev, int64_t t)
         if (strcmp(f, "read") == 0 && !cJSON_GetObjectItemCaseSensitive(j, "values") &&
             (cJSON_IsNumber(value) || cJSON_IsNull(value)))
             check_read(ex, client, k, o->invoked, cJSON_IsNumber(value),
-                       cJSON_IsNumber(value) ? (int64_t)value->valuedouble : 0, t);
+                       jr_num(value, 0), t);
     } else {
         if (w && strcmp(ev, "fail") == 0)
             w->failed = true;
@@ -366,7 +366,7 @@ static void on_note(explain *ex, const cJSON *j, int64_t t)
         fprintf(ex->out, "%s finds concurrent writes to %s and resolves them (%s): ", node,
                 str(j, "key"), str(j, "resolution"));
         if (cJSON_IsNumber(kept))
-            fprintf(ex->out, "keeps %" PRId64, (int64_t)kept->valuedouble);
+            fprintf(ex->out, "keeps %" PRId64, jr_num(kept, 0));
         else
             fprintf(ex->out, "keeps a merged value");
         int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "discarded"));
@@ -410,7 +410,7 @@ static void on_note(explain *ex, const cJSON *j, int64_t t)
     } else if (strcmp(what, "chosen") == 0) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
         fprintf(ex->out, "%s learns that %s is chosen: %" PRId64 " (ballot %s), forever\n", node,
-                str(j, "key"), cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0, str(j, "ballot"));
+                str(j, "key"), jr_num(v, 0), str(j, "ballot"));
     } else {    /* lww_lost */
         num(j, "value", &a);
         num(j, "kept", &b);

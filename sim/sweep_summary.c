@@ -3,6 +3,7 @@
 #include "sweep_run.h"
 #include "cli.h"
 #include "core/alloc.h"
+#include "trace/jread.h"
 
 #include <cjson/cJSON.h>
 
@@ -53,8 +54,7 @@ struct sweep_summary {
 
 static const char *jstr(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    return jr_str(o, key, NULL);
 }
 
 static double jnum(const cJSON *o, const char *key)

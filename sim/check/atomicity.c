@@ -17,6 +17,7 @@
 #include "checker.h"
 #include "sort.h"
 #include "alloc.h"
+#include "jread.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -27,14 +28,12 @@
 
 static const char *note_str(const struct trace_note *n, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(n->obj, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
+    return jr_str(n->obj, k, "");
 }
 
 static int64_t note_int(const struct trace_note *n, const char *k, int64_t dflt)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(n->obj, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    return jr_i64(n->obj, k, dflt);
 }
 
 /* One decision note, flattened. */

@@ -2,6 +2,7 @@
 #include "checker.h"
 #include "sort.h"
 #include "alloc.h"
+#include "jread.h"
 #include "trace.h"
 #include "linearizable.h"
 
@@ -189,21 +190,12 @@ static void close_down(struct trace_facts *f, int node, int64_t t, bool paused)
 
 static const char *str_field(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    return jr_str(o, k, NULL);
 }
 
 static int64_t int_field(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(v))
-        return 0;
-    /* saturate: converting a double beyond int64's range is undefined */
-    if (!(v->valuedouble > -9.2e18))
-        return INT64_MIN;
-    if (!(v->valuedouble < 9.2e18))
-        return INT64_MAX;
-    return (int64_t)v->valuedouble;
+    return jr_i64(o, k, 0);
 }
 
 /* The event type of a trace line without parsing it: the value after "ev":" */

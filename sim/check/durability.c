@@ -22,6 +22,7 @@
 #include "checker.h"
 #include "sort.h"
 #include "alloc.h"
+#include "jread.h"
 #include "history.h"
 #include "linearizable.h"
 
@@ -47,9 +48,10 @@ static struct fval final_value(const cJSON *map, const char *key)
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(map, key);
     if (!x || cJSON_IsNull(x))
         return (struct fval){ HIST_NIL, false };
-    if (!cJSON_IsNumber(x) || x->valuedouble != floor(x->valuedouble))
+    int64_t v;
+    if (!jr_int(x, &v))
         return (struct fval){ 0, true };
-    return (struct fval){ (int64_t)x->valuedouble, false };
+    return (struct fval){ v, false };
 }
 
 static bool written_value(const struct hist_op *op, int64_t *v)

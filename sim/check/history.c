@@ -1,6 +1,7 @@
 #include "history.h"
 
 #include "core/alloc.h"
+#include "trace/jread.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -482,18 +483,6 @@ static void reader_free(struct reader *r)
 
 /* ==== sim traces ========================================================== */
 
-/* A JSON number that is an integer within +-2^53. */
-static bool json_int(const cJSON *j, int64_t *out)
-{
-    if (!cJSON_IsNumber(j))
-        return false;
-    double d = j->valuedouble;
-    if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
-        return false;
-    *out = (int64_t)d;
-    return true;
-}
-
 /* A register value: an integer or null (HIST_NIL). */
 static bool json_value(const cJSON *j, int64_t *out)
 {
@@ -501,7 +490,7 @@ static bool json_value(const cJSON *j, int64_t *out)
         *out = HIST_NIL;
         return true;
     }
-    return json_int(j, out) && *out != HIST_NIL;
+    return jr_int(j, out) && *out != HIST_NIL;
 }
 
 /* A transaction's invoke value: [["r", key, null], ["w", key, value], ...]. */
@@ -523,7 +512,7 @@ static int read_micro(struct reader *r, const cJSON *value, int64_t id, struct h
         m[i].key = rintern(r, jk->valuestring, strlen(jk->valuestring));
         if (m[i].key < 0)
             return rnomem(r);
-        if (write ? !(json_int(jv, &m[i].value) && m[i].value != HIST_NIL) : !cJSON_IsNull(jv))
+        if (write ? !(jr_int(jv, &m[i].value) && m[i].value != HIST_NIL) : !cJSON_IsNull(jv))
             return rfail(r, "txn of op %" PRId64 ": micro-operation %d needs %s", id, i + 1,
                          write ? "an integer value" : "null as the value of a read not yet done");
         if (!write)
@@ -571,7 +560,7 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
     int64_t id;
     if (!cJSON_IsString(client))
         return rfail(r, "%s without a \"client\" name", ev);
-    if (!json_int(jop, &id))
+    if (!jr_int(jop, &id))
         return rfail(r, "%s without an integer \"op\" id", ev);
     if (!cJSON_IsString(jf))
         return rfail(r, "%s of op %" PRId64 " without an operation type \"f\"", ev, id);
@@ -608,7 +597,7 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
         op.invoke_t = t;
         op.out = HIST_NIL;
         if ((f == HIST_WRITE || f == HIST_ADD || f == HIST_REMOVE) &&
-            !(json_int(value, &op.arg) && op.arg != HIST_NIL))
+            !(jr_int(value, &op.arg) && op.arg != HIST_NIL))
             return rfail(r, "%s of op %" PRId64 " without an integer \"value\"", hist_f_name(f), id);
         if (f == HIST_ADD || f == HIST_REMOVE)
             r->h->n_addrem++;
@@ -621,7 +610,7 @@ static int trace_op_line(struct reader *r, const cJSON *j, const char *ev, int64
         if (f == HIST_CAS) {
             if (!cJSON_IsArray(value) || cJSON_GetArraySize(value) != 2 ||
                 !json_value(cJSON_GetArrayItem(value, 0), &op.arg) ||
-                !json_int(cJSON_GetArrayItem(value, 1), &op.arg2))
+                !jr_int(cJSON_GetArrayItem(value, 1), &op.arg2))
                 return rfail(r, "cas of op %" PRId64 " needs \"value\":[expect, new]", id);
         }
         long prev = id_find(r, id);
@@ -697,7 +686,7 @@ static int trace_line(struct reader *r, const char *s, size_t len)
         int64_t version;
         if (!cJSON_IsString(ev) || strcmp(ev->valuestring, "header") != 0)
             rc = rfail(r, "not a sim trace: line 1 is not a header");
-        else if (!json_int(format, &version))
+        else if (!jr_int(format, &version))
             rc = rfail(r, "the header has no format version");
         else if (version != 1)
             rc = rfail(r, "trace format %" PRId64 " is not supported (this sim reads format 1)",
@@ -708,7 +697,7 @@ static int trace_line(struct reader *r, const char *s, size_t len)
     int64_t t;
     if (!cJSON_IsString(ev))
         rc = rfail(r, "line without an \"ev\" type");
-    else if (!json_int(cJSON_GetObjectItemCaseSensitive(j, "t"), &t) || t < 0)
+    else if (!jr_int(cJSON_GetObjectItemCaseSensitive(j, "t"), &t) || t < 0)
         rc = rfail(r, "%s line without a time \"t\" in integer nanoseconds", ev->valuestring);
     else if (t > HIST_MAX_TIME)
         /* sim never writes one; differences of such times would overflow */

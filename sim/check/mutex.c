@@ -18,6 +18,7 @@
  * lease_over), and the writes the storage rejected by fencing. */
 #include "checker.h"
 #include "alloc.h"
+#include "jread.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -39,14 +40,12 @@ struct grant {
 
 static int64_t ni(const cJSON *o, const char *k, int64_t dflt)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    return jr_i64(o, k, dflt);
 }
 
 static const char *ns(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "?";
+    return jr_str(o, k, "?");
 }
 
 static const char *name_of(const struct trace_facts *f, int node)

@@ -25,6 +25,7 @@
 #include "checker.h"
 #include "sort.h"
 #include "alloc.h"
+#include "jread.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -249,7 +250,7 @@ static void version_edges(const hist *h, const struct trace_facts *f, const stru
                 }
             if (key < 0)
                 continue;
-            int64_t val = (int64_t)v->valuedouble;
+            int64_t val = jr_num(v, 0);
             if (has[key] && last[key] != val) {
                 const struct wr_index *a = find_writer(w, nw, key, last[key]);
                 const struct wr_index *b = find_writer(w, nw, key, val);

@@ -20,6 +20,7 @@
 #include "checker.h"
 #include "sort.h"
 #include "alloc.h"
+#include "jread.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -44,14 +45,12 @@ struct saga_sum {
 
 static int64_t ni(const cJSON *o, const char *k, int64_t dflt)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    return jr_i64(o, k, dflt);
 }
 
 static const char *ns(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
+    return jr_str(o, k, "");
 }
 
 static struct saga_sum *get_sum(struct saga_sum **arr, size_t *n, size_t *cap, int64_t saga)

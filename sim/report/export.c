@@ -14,6 +14,7 @@
 #include "report.h"
 
 #include "core/alloc.h"
+#include "trace/jread.h"
 #include "core/exitcodes.h"
 #include "trace/jw.h"
 #include "trace/trace.h"
@@ -197,18 +198,6 @@ static bool sent_take(struct ex *x, int64_t id, struct sent *out)
     return true;
 }
 
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(j) ? j->valuestring : NULL;
-}
-
-static int64_t int_or(const cJSON *o, const char *key, int64_t dflt)
-{
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(j) ? (int64_t)j->valuedouble : dflt;
-}
-
 static void setup_names(struct ex *x, const cJSON *o, const char *ev)
 {
     const cJSON *e;
@@ -317,23 +306,23 @@ static void pf_role_end(struct ex *x, int node, int64_t t)
 static int perfetto_line(struct ex *x, const cJSON *o, const char *ev, int64_t t, const char *raw)
 {
     if (strcmp(ev, "send") == 0) {
-        struct sent s = { .id = int_or(o, "id", 0), .t = t,
+        struct sent s = { .id = jr_i64(o, "id", 0), .t = t,
                           .from = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "from")) };
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "msg");
-        snprintf(s.type, sizeof s.type, "%s", str_of(msg, "type") ? str_of(msg, "type") : "message");
+        snprintf(s.type, sizeof s.type, "%s", jr_str(msg, "type", NULL) ? jr_str(msg, "type", NULL) : "message");
         if (s.id > 0 && s.from >= 0)
             sent_put(x, &s);
     } else if (strcmp(ev, "deliver") == 0 || strcmp(ev, "drop") == 0) {
         struct sent s;
         int to = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "to"));
-        if (to < 0 || !sent_take(x, int_or(o, "id", 0), &s))
+        if (to < 0 || !sent_take(x, jr_i64(o, "id", 0), &s))
             return 0;
         char name[80], args[160];
         snprintf(args, sizeof args, "{\"id\":%" PRId64 ",\"to\":\"%s\"}", s.id, x->names[to]);
         snprintf(name, sizeof name, "send %s", s.type);
         pf_slice(x, s.from, "msg", name, s.t, 1, args);
         if (ev[1] == 'r') {   /* drop */
-            snprintf(name, sizeof name, "drop %s (%s)", s.type, str_of(o, "reason") ? str_of(o, "reason") : "?");
+            snprintf(name, sizeof name, "drop %s (%s)", s.type, jr_str(o, "reason", NULL) ? jr_str(o, "reason", NULL) : "?");
             pf_instant(x, s.from, "drop", name, t, args);
             return 0;
         }
@@ -351,15 +340,15 @@ static int perfetto_line(struct ex *x, const cJSON *o, const char *ev, int64_t t
         if (c < 0)
             return 0;
         sim_free(x->open[c].invoke_line);
-        x->open[c] = (struct open_op){ .id = int_or(o, "op", 0), .t = t };
-        snprintf(x->open[c].f, sizeof x->open[c].f, "%s", str_of(o, "f") ? str_of(o, "f") : "?");
+        x->open[c] = (struct open_op){ .id = jr_i64(o, "op", 0), .t = t };
+        snprintf(x->open[c].f, sizeof x->open[c].f, "%s", jr_str(o, "f", NULL) ? jr_str(o, "f", NULL) : "?");
         x->open[c].invoke_line = json_text(cJSON_GetObjectItemCaseSensitive(o, "value"));
     } else if (strcmp(ev, "ok") == 0 || strcmp(ev, "fail") == 0 || strcmp(ev, "info") == 0) {
         int c = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "client"));
         if (c < 0 || !x->open[c].id)
             return 0;
         char name[200];
-        snprintf(name, sizeof name, "%s %s %s", x->open[c].f, str_of(o, "key") ? str_of(o, "key") : "", ev);
+        snprintf(name, sizeof name, "%s %s %s", x->open[c].f, jr_str(o, "key", NULL) ? jr_str(o, "key", NULL) : "", ev);
         char *value = json_text(cJSON_GetObjectItemCaseSensitive(o, "value"));
         jw w;
         jw_init(&w);
@@ -370,8 +359,8 @@ static int perfetto_line(struct ex *x, const cJSON *o, const char *ev, int64_t t
         jw_raw(&w, x->open[c].invoke_line, strlen(x->open[c].invoke_line));
         jw_key(&w, "value");
         jw_raw(&w, value, strlen(value));
-        if (str_of(o, "error"))
-            jw_kstr(&w, "error", str_of(o, "error"));
+        if (jr_str(o, "error", NULL))
+            jw_kstr(&w, "error", jr_str(o, "error", NULL));
         jw_obj_end(&w);
         char *args = sim_xmalloc(w.len + 1);
         memcpy(args, w.buf, w.len);
@@ -384,14 +373,14 @@ static int perfetto_line(struct ex *x, const cJSON *o, const char *ev, int64_t t
         x->open[c] = (struct open_op){ .id = 0 };
     } else if (strcmp(ev, "note") == 0) {
         int n = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "node"));
-        const char *what = str_of(o, "what");
+        const char *what = jr_str(o, "what", NULL);
         if (n < 0)
             return 0;
         if (what && strcmp(what, "role") == 0) {
             pf_role_end(x, n, t);
             char name[120];
-            snprintf(name, sizeof name, "%s (term %" PRId64 ")", str_of(o, "role") ? str_of(o, "role") : "?",
-                     int_or(o, "term", -1));
+            snprintf(name, sizeof name, "%s (term %" PRId64 ")", jr_str(o, "role", NULL) ? jr_str(o, "role", NULL) : "?",
+                     jr_i64(o, "term", -1));
             x->role[n] = sim_xstrdup(name);
             x->role_t[n] = t;
         } else
@@ -485,10 +474,10 @@ static int shiviz_line(struct ex *x, const cJSON *o, const char *ev, int64_t t, 
         if (from < 0 || to < 0)
             return 0;
         char *msg = json_text(cJSON_GetObjectItemCaseSensitive(o, "msg"));
-        snprintf(text, sizeof text, "send %" PRId64 " to %s %.200s", int_or(o, "id", 0), x->names[to], msg);
+        snprintf(text, sizeof text, "send %" PRId64 " to %s %.200s", jr_i64(o, "id", 0), x->names[to], msg);
         sim_free(msg);
         sv_event(x, from, t, text);
-        struct sent s = { .id = int_or(o, "id", 0), .t = t, .from = from };
+        struct sent s = { .id = jr_i64(o, "id", 0), .t = t, .from = from };
         s.n_clock = x->cap_names;
         s.clock = sim_xmalloc(x->cap_names * sizeof(int64_t));
         memcpy(s.clock, x->clock[from], x->cap_names * sizeof(int64_t));
@@ -500,7 +489,7 @@ static int shiviz_line(struct ex *x, const cJSON *o, const char *ev, int64_t t, 
     }
     if (strcmp(ev, "deliver") == 0 || strcmp(ev, "drop") == 0) {
         struct sent s;
-        if (!sent_take(x, int_or(o, "id", 0), &s))
+        if (!sent_take(x, jr_i64(o, "id", 0), &s))
             return 0;
         int to = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "to"));
         sv_fit(x, old_cap);
@@ -518,13 +507,13 @@ static int shiviz_line(struct ex *x, const cJSON *o, const char *ev, int64_t t, 
         strcmp(ev, "info") == 0) {
         who = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "client"));
         char *value = json_text(cJSON_GetObjectItemCaseSensitive(o, "value"));
-        snprintf(text, sizeof text, "%s op %" PRId64 " %s %s %.100s", ev, int_or(o, "op", 0),
-                 str_of(o, "f") ? str_of(o, "f") : "?", str_of(o, "key") ? str_of(o, "key") : "", value);
+        snprintf(text, sizeof text, "%s op %" PRId64 " %s %s %.100s", ev, jr_i64(o, "op", 0),
+                 jr_str(o, "f", NULL) ? jr_str(o, "f", NULL) : "?", jr_str(o, "key", NULL) ? jr_str(o, "key", NULL) : "", value);
         sim_free(value);
-    } else if (strcmp(ev, "note") == 0 && str_of(o, "what") && strcmp(str_of(o, "what"), "role") == 0) {
+    } else if (strcmp(ev, "note") == 0 && jr_str(o, "what", NULL) && strcmp(jr_str(o, "what", NULL), "role") == 0) {
         who = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "node"));
-        snprintf(text, sizeof text, "becomes %s (term %" PRId64 ")", str_of(o, "role") ? str_of(o, "role") : "?",
-                 int_or(o, "term", -1));
+        snprintf(text, sizeof text, "becomes %s (term %" PRId64 ")", jr_str(o, "role", NULL) ? jr_str(o, "role", NULL) : "?",
+                 jr_i64(o, "term", -1));
     } else if (strcmp(ev, "crash") == 0 || strcmp(ev, "restart") == 0 || strcmp(ev, "pause") == 0 ||
                strcmp(ev, "resume") == 0 || strcmp(ev, "clock") == 0) {
         who = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "node"));
@@ -561,7 +550,7 @@ static void edn_value(FILE *out, const cJSON *v, const cJSON *values)
         const cJSON *e;
         bool first = true;
         cJSON_ArrayForEach(e, values) {
-            fprintf(out, "%s%" PRId64, first ? "" : " ", (int64_t)e->valuedouble);
+            fprintf(out, "%s%" PRId64, first ? "" : " ", jr_num(e, 0));
             first = false;
         }
         fputc('}', out);
@@ -576,7 +565,7 @@ static void edn_value(FILE *out, const cJSON *v, const cJSON *values)
         }
         fputc(']', out);
     } else if (cJSON_IsNumber(v))
-        fprintf(out, "%" PRId64, (int64_t)v->valuedouble);
+        fprintf(out, "%" PRId64, jr_num(v, 0));
     else if (cJSON_IsString(v))
         edn_str(out, v->valuestring);
     else
@@ -622,10 +611,10 @@ static int history_line(struct ex *x, const cJSON *o, const char *ev, int64_t t,
     if (!invoke && strcmp(ev, "ok") != 0 && strcmp(ev, "fail") != 0 && strcmp(ev, "info") != 0)
         return 0;
     int c = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "client"));
-    const char *f = str_of(o, "f"), *key = str_of(o, "key");
+    const char *f = jr_str(o, "f", NULL), *key = jr_str(o, "key", NULL);
     if (c < 0 || !f || !key)
         return 0;
-    int64_t op = int_or(o, "op", 0);
+    int64_t op = jr_i64(o, "op", 0);
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(o, "value");
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(o, "values");
     int64_t process = process_of(x, c);
@@ -643,9 +632,9 @@ static int history_line(struct ex *x, const cJSON *o, const char *ev, int64_t t,
             edn_value(x->out, invoke && strcmp(f, "read") == 0 ? NULL : value, invoke ? NULL : values);
             fputc(']', x->out);
         }
-        if (str_of(o, "error")) {
+        if (jr_str(o, "error", NULL)) {
             fputs(", :error ", x->out);
-            edn_str(x->out, str_of(o, "error"));
+            edn_str(x->out, jr_str(o, "error", NULL));
         }
         fprintf(x->out, ", :client \"%s\", :op-id %" PRId64 "}\n", x->names[c], op);
         return 0;
@@ -667,7 +656,7 @@ static int history_line(struct ex *x, const cJSON *o, const char *ev, int64_t t,
         if (read && (invoke || strcmp(ev, "ok") != 0))
             fputs("nil", x->out);
         else if (cJSON_IsNumber(value))
-            fprintf(x->out, "\"%" PRId64 "\"", (int64_t)value->valuedouble);
+            fprintf(x->out, "\"%" PRId64 "\"", jr_num(value, 0));
         else
             fputs("\"\"", x->out);   /* never written: a missing key reads "" */
         fputs("}\n", x->out);

@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include "core/alloc.h"
+#include "trace/jread.h"
 #include "core/exitcodes.h"
 #include "trace/trace.h"
 
@@ -14,18 +15,6 @@
 #include <string.h>
 
 /* ==== streaming =========================================================== */
-
-/* An integer JSON number within +-2^53 (times, ids). */
-static bool int_of(const cJSON *j, int64_t *out)
-{
-    if (!cJSON_IsNumber(j))
-        return false;
-    double d = j->valuedouble;
-    if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
-        return false;
-    *out = (int64_t)d;
-    return true;
-}
 
 int tscan_run(const char *path, struct trace_header *hdr, tscan_fn fn, void *ctx,
               struct tscan_info *info, char *err, size_t errlen)
@@ -70,7 +59,7 @@ int tscan_run(const char *path, struct trace_header *hdr, tscan_fn fn, void *ctx
         } else if (!cJSON_IsString(ev)) {
             snprintf(err, errlen, "%s:%ld: line without an \"ev\" type", path, info->lines);
             rc = SIM_EXIT_BAD_TRACE;
-        } else if (!int_of(cJSON_GetObjectItemCaseSensitive(o, "t"), &t) || t < 0) {
+        } else if (!jr_int(cJSON_GetObjectItemCaseSensitive(o, "t"), &t) || t < 0) {
             snprintf(err, errlen, "%s:%ld: %s line without a time \"t\" in integer nanoseconds",
                      path, info->lines, ev->valuestring);
             rc = SIM_EXIT_BAD_TRACE;
@@ -311,7 +300,7 @@ static void message_sent(struct pass1 *p, const cJSON *o, int64_t t)
 {
     struct rep *r = p->r;
     int64_t id = 0;
-    int_of(cJSON_GetObjectItemCaseSensitive(o, "id"), &id);
+    jr_int(cJSON_GetObjectItemCaseSensitive(o, "id"), &id);
     int64_t index = r->n_sent++;
     rep_buckets_add(&r->sent_buckets, t);
     if (id <= 0 || index % r->msg_stride != 0)
@@ -365,7 +354,7 @@ static void message_done(struct pass1 *p, const cJSON *o, const char *ev, int64_
         r->n_delivered++;
     int64_t id = 0;
     struct rep_msg m;
-    if (!int_of(cJSON_GetObjectItemCaseSensitive(o, "id"), &id) || !inflight_take(&p->fl, id, &m))
+    if (!jr_int(cJSON_GetObjectItemCaseSensitive(o, "id"), &id) || !inflight_take(&p->fl, id, &m))
         return;
     m.done = t;
     m.end = drop ? REP_MSG_DROPPED : REP_MSG_DELIVERED;
@@ -384,7 +373,7 @@ static void note_line(struct rep *r, const cJSON *o, int64_t t)
             return;
         }
         int64_t term = -1;
-        int_of(cJSON_GetObjectItemCaseSensitive(o, "term"), &term);
+        jr_int(cJSON_GetObjectItemCaseSensitive(o, "term"), &term);
         SIM_GROW(r->roles, r->cap_roles, r->n_roles + 1);
         r->roles[r->n_roles++] = (struct rep_role){
             .t = t, .node = node, .term = term,
@@ -428,8 +417,8 @@ static void fault_line(struct rep *r, const cJSON *o, const char *ev, int64_t t)
                  str_of(o, "via") ? str_of(o, "via") : "?");
     } else if (strcmp(ev, "clock") == 0) {
         int64_t off = 0, drift = 0;
-        int_of(cJSON_GetObjectItemCaseSensitive(o, "offset"), &off);
-        int_of(cJSON_GetObjectItemCaseSensitive(o, "drift_ppb"), &drift);
+        jr_int(cJSON_GetObjectItemCaseSensitive(o, "offset"), &off);
+        jr_int(cJSON_GetObjectItemCaseSensitive(o, "drift_ppb"), &drift);
         snprintf(text, sizeof text, "%s clock: offset %.3f ms, drift %" PRId64 " ppb",
                  who ? who : "?", (double)off / 1e6, drift);
     } else if (strcmp(ev, "invariant") == 0)
@@ -539,7 +528,7 @@ static void collect_ops(const cJSON *j, int64_t **ids, size_t *n, size_t *cap)
 {
     if (cJSON_IsObject(j)) {
         int64_t id;
-        if (int_of(cJSON_GetObjectItemCaseSensitive(j, "op"), &id) &&
+        if (jr_int(cJSON_GetObjectItemCaseSensitive(j, "op"), &id) &&
             (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "process")) ||
              cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "client"))))
             push_id(ids, n, cap, id);
@@ -563,7 +552,7 @@ static void read_evidence(struct rep_checked *c)
         const cJSON *x;
         cJSON_ArrayForEach(x, prefix) {
             int64_t id;
-            if (int_of(x, &id)) {
+            if (jr_int(x, &id)) {
                 SIM_GROW(c->order, ocap, c->n_order + 1);
                 c->order[c->n_order++] = id;
             }
