@@ -37,7 +37,7 @@
 
 #define HR_KEY_MAX 48
 
-enum hr_msg_type { HR_MSG_HEARTBEAT = 1, HR_MSG_HANDOFF };
+enum hr_msg_type { HR_MSG_HEARTBEAT = 1, HR_MSG_HANDOFF, HR_MSG_FORWARD, HR_MSG_ANSWER };
 
 struct hr_msg {
     uint32_t type;
@@ -46,7 +46,27 @@ struct hr_msg {
     char key[HR_KEY_MAX];      /* handoff: the key, zero-filled */
 };
 
+/* Router mode: a client operation the router passes to the key's owner,
+ * and the owner's answer. `tag` matches the two. */
+struct hr_fwd {
+    uint32_t type;
+    int32_t op;                /* enum op_type: read or write */
+    uint64_t tag;
+    int64_t value;             /* write: the value; answer: what was read */
+    int32_t has_value;         /* answer: the read found the key */
+    int32_t pad;
+    char key[HR_KEY_MAX];      /* forward: the key, zero-filled */
+};
+
+/* An operation the router forwarded and still waits on. */
+struct hr_pending {
+    uint64_t tag;
+    struct sim_op op;          /* op.ctx and op.micro cleared */
+    sim_time at;               /* router's clock when forwarded */
+};
+
 #define HR_TIMER_HEARTBEAT 1u
+#define HR_ROUTER 0            /* router mode: node n1 routes, the others store */
 
 struct hr_kv {
     char key[HR_KEY_MAX];
@@ -66,6 +86,11 @@ struct hr_state {
     struct hr_kv *kv;          /* the data this node holds, sorted by key */
     size_t n_kv, cap_kv;
     uint64_t rebalances, handed_off;
+    bool routed;               /* membership = "router" */
+    /* router mode, on the router only: forwarded operations awaiting answers */
+    struct hr_pending *pending;
+    size_t n_pending, cap_pending;
+    uint64_t next_tag, forwarded, expired;
 };
 
 static const struct model_param hr_params[] = {
@@ -74,6 +99,9 @@ static const struct model_param hr_params[] = {
       "the key space measured at each rebalance: keys k1..kN (1 to 200000)" },
     { "heartbeat", PARAM_TIME, "50ms", NULL, "how often a node tells the others it is up" },
     { "timeout", PARAM_TIME, "200ms", NULL, "silence after which a node counts as gone" },
+    { "membership", PARAM_ENUM, "peers", "peers|router",
+      "peers: every node heartbeats every other and keeps the ring; router: n1 alone keeps "
+      "the ring, the others heartbeat it and store what it forwards (scales to 100,000 nodes)" },
     { NULL, 0, NULL, NULL, NULL },
 };
 
@@ -85,16 +113,10 @@ static int hr_owner_of(const struct hr_state *s, const char *key)
     return ring_preference_list(s->ring, key, 1, s->down, &out) == 1 ? out : -1;
 }
 
-/* Modulo placement over the members in index order. */
-static int hr_mod_owner_of(const struct hr_state *s, const char *key, int members)
+/* Modulo placement over the members in index order (member[] lists them). */
+static int hr_mod_owner_of(const int32_t *member, int members, const char *key)
 {
-    if (members < 1)
-        return -1;
-    int want = (int)(ring_key_hash(key) % (uint64_t)members);
-    for (int i = 0; i < s->n; i++)
-        if (!s->down[i] && want-- == 0)
-            return i;
-    return -1;
+    return members < 1 ? -1 : member[ring_key_hash(key) % (uint64_t)members];
 }
 
 static int hr_members(const struct hr_state *s)
@@ -109,17 +131,22 @@ static int hr_members(const struct hr_state *s)
  * changed owner under each (the first call counts nothing). */
 static void hr_place(struct hr_state *s, size_t *moved, size_t *mod_moved)
 {
-    int members = hr_members(s);
+    int32_t *member = sim_xmalloc((size_t)s->n * sizeof *member);
+    int members = 0;
+    for (int i = 0; i < s->n; i++)
+        if (!s->down[i])
+            member[members++] = i;
     char key[24];
     *moved = *mod_moved = 0;
     for (int k = 0; k < s->n_keys; k++) {
         snprintf(key, sizeof key, "k%d", k + 1);
-        int32_t o = hr_owner_of(s, key), m = hr_mod_owner_of(s, key, members);
+        int32_t o = hr_owner_of(s, key), m = hr_mod_owner_of(member, members, key);
         *moved += s->owner[k] != o;
         *mod_moved += s->mod_owner[k] != m;
         s->owner[k] = o;
         s->mod_owner[k] = m;
     }
+    sim_free(member);
 }
 
 /* The spread of measured keys over the members, into the open note. */
@@ -224,15 +251,19 @@ static void hr_view_changed(struct hr_state *s, node_ctx *ctx, const char *chang
         hr_write_load(s, j);
         node_note_end(ctx);
     }
-    hr_hand_off(s, ctx);
+    if (!s->routed)   /* a router holds no data; its members hold no ring */
+        hr_hand_off(s, ctx);
 }
 
-static void hr_send_heartbeats(node_ctx *ctx)
+static void hr_send_heartbeats(const struct hr_state *s, node_ctx *ctx)
 {
     struct hr_msg m;
     memset(&m, 0, sizeof m);
     m.type = HR_MSG_HEARTBEAT;
-    node_broadcast(ctx, &m, sizeof m);
+    if (s->routed)
+        node_send(ctx, HR_ROUTER, &m, sizeof m);
+    else
+        node_broadcast(ctx, &m, sizeof m);
 }
 
 /* ---- callbacks ------------------------------------------------------------ */
@@ -248,6 +279,13 @@ static void *hr_init(node_ctx *ctx)
     s->n_keys = (int)params_int(p, "keys");
     s->heartbeat = params_time(p, "heartbeat");
     s->timeout = params_time(p, "timeout");
+    s->routed = strcmp(params_enum(p, "membership"), "router") == 0;
+    if (s->routed && s->self != HR_ROUTER) {
+        /* a storage member: no ring, no view, O(1) state but its data */
+        node_set_role(ctx, "member", 0);
+        node_timer_set(ctx, node_random_range(ctx, 1, s->heartbeat), HR_TIMER_HEARTBEAT);
+        return s;
+    }
     s->ring = ring_new(s->n, (int)params_int(p, "vnodes"));   /* validate keeps vnodes >= 1 */
     s->down = sim_xcalloc((size_t)s->n, sizeof *s->down);
     s->heard = sim_xcalloc((size_t)s->n, sizeof *s->heard);
@@ -255,11 +293,13 @@ static void *hr_init(node_ctx *ctx)
     s->mod_owner = sim_xmalloc((size_t)s->n_keys * sizeof *s->mod_owner);
     for (int i = 0; i < s->n; i++)
         s->heard[i] = node_clock(ctx);
+    if (s->routed)
+        s->down[HR_ROUTER] = true;   /* the router routes; it owns no keys */
     for (int k = 0; k < s->n_keys; k++)
         s->owner[k] = s->mod_owner[k] = -1;
     size_t moved, mod_moved;
     hr_place(s, &moved, &mod_moved);
-    node_set_role(ctx, "member", 0);
+    node_set_role(ctx, s->routed ? "router" : "member", 0);
     jw *j = node_note_begin(ctx, "ring");
     if (j) {
         jw_kint(j, "vnodes", ring_vnodes(s->ring));
@@ -268,7 +308,8 @@ static void *hr_init(node_ctx *ctx)
         hr_write_load(s, j);
         node_note_end(ctx);
     }
-    hr_send_heartbeats(ctx);
+    if (!s->routed)
+        hr_send_heartbeats(s, ctx);
     node_timer_set(ctx, s->heartbeat, HR_TIMER_HEARTBEAT);
     return s;
 }
@@ -284,13 +325,61 @@ static void hr_destroy(void *state)
     sim_free(s->owner);
     sim_free(s->mod_owner);
     sim_free(s->kv);
+    sim_free(s->pending);
     sim_free(s);
+}
+
+/* Router mode, on a member: apply what the router forwarded and answer. */
+static void hr_member_serve(struct hr_state *s, node_ctx *ctx, const struct hr_fwd *f)
+{
+    if (!memchr(f->key, 0, sizeof f->key) || !f->key[0])
+        return;
+    struct hr_fwd a;
+    memset(&a, 0, sizeof a);
+    a.type = HR_MSG_ANSWER;
+    a.tag = f->tag;
+    a.op = f->op;
+    if (f->op == OP_WRITE) {
+        hr_kv_set(s, f->key, f->value);
+    } else {
+        ptrdiff_t i = hr_kv_find(s, f->key);
+        a.has_value = i >= 0;
+        a.value = i >= 0 ? s->kv[i].value : 0;
+    }
+    node_send(ctx, HR_ROUTER, &a, sizeof a);
+}
+
+/* Router mode, on the router: the owner answered a forwarded operation. */
+static void hr_router_answer(struct hr_state *s, node_ctx *ctx, const struct hr_fwd *a)
+{
+    for (size_t i = 0; i < s->n_pending; i++) {
+        if (s->pending[i].tag != a->tag)
+            continue;
+        const struct sim_op *op = &s->pending[i].op;
+        node_reply_ok(ctx, op, op->type == OP_READ && a->has_value,
+                      op->type == OP_READ ? a->value : 0);
+        memmove(&s->pending[i], &s->pending[i + 1], (s->n_pending - i - 1) * sizeof *s->pending);
+        s->n_pending--;
+        return;
+    }
+    /* expired already: the client's own timeout decided */
 }
 
 static void hr_on_message(void *state, node_ctx *ctx, int from, const void *msg, size_t len)
 {
     struct hr_state *s = state;
     struct hr_msg m;
+    if (s->routed && len == sizeof(struct hr_fwd)) {
+        struct hr_fwd f;
+        memcpy(&f, msg, sizeof f);
+        if (f.type == HR_MSG_FORWARD && s->self != HR_ROUTER && from == HR_ROUTER)
+            hr_member_serve(s, ctx, &f);
+        else if (f.type == HR_MSG_ANSWER && s->self == HR_ROUTER)
+            hr_router_answer(s, ctx, &f);
+        return;
+    }
+    if (s->routed && s->self != HR_ROUTER)
+        return;   /* members keep no view */
     if (len != sizeof m || from < 0 || from >= s->n || from == s->self)
         return;
     memcpy(&m, msg, sizeof m);
@@ -310,8 +399,24 @@ static void hr_on_timer(void *state, node_ctx *ctx, uint64_t tag)
     struct hr_state *s = state;
     if (tag != HR_TIMER_HEARTBEAT)
         return;
-    hr_send_heartbeats(ctx);
+    if (s->routed && s->self != HR_ROUTER) {
+        hr_send_heartbeats(s, ctx);
+        node_timer_set(ctx, s->heartbeat, HR_TIMER_HEARTBEAT);
+        return;
+    }
+    if (!s->routed)
+        hr_send_heartbeats(s, ctx);
     sim_time now = node_clock(ctx);
+    /* forwarded operations unanswered for `timeout` are given up on (the
+     * owner crashed, say): the client's own timeout reports them */
+    size_t kept = 0;
+    for (size_t i = 0; i < s->n_pending; i++) {
+        if (now - s->pending[i].at > s->timeout)
+            s->expired++;
+        else
+            s->pending[kept++] = s->pending[i];
+    }
+    s->n_pending = kept;
     for (int i = 0; i < s->n; i++)
         if (i != s->self && !s->down[i] && now - s->heard[i] > s->timeout) {
             s->down[i] = true;
@@ -331,7 +436,36 @@ static void hr_on_request(void *state, node_ctx *ctx, const struct sim_op *op)
         node_reply_fail(ctx, op, "hashring serves read and write only");
         return;
     }
+    if (s->routed && s->self != HR_ROUTER) {
+        node_reply_redirect(ctx, op, HR_ROUTER, "ask the router");
+        return;
+    }
     int o = hr_owner_of(s, op->key);
+    if (s->routed) {
+        if (o < 0) {
+            node_reply_fail(ctx, op, "no members");
+            return;
+        }
+        struct hr_fwd f;
+        memset(&f, 0, sizeof f);
+        f.type = HR_MSG_FORWARD;
+        f.op = op->type;
+        f.tag = ++s->next_tag;
+        f.value = op->value;
+        memcpy(f.key, op->key, strlen(op->key));
+        SIM_GROW(s->pending, s->cap_pending, s->n_pending + 1);
+        struct hr_pending *pd = &s->pending[s->n_pending++];
+        pd->tag = f.tag;
+        pd->op = *op;
+        pd->op.ctx = NULL;
+        pd->op.ctx_len = 0;
+        pd->op.micro = NULL;
+        pd->op.n_micro = 0;
+        pd->at = node_clock(ctx);
+        s->forwarded++;
+        node_send(ctx, o, &f, sizeof f);
+        return;
+    }
     if (o != s->self) {
         node_reply_redirect(ctx, op, o, "not the owner");
         return;
@@ -348,6 +482,19 @@ static void hr_on_request(void *state, node_ctx *ctx, const struct sim_op *op)
 static void hr_describe_msg(const void *msg, size_t len, jw *out)
 {
     struct hr_msg m;
+    if (len == sizeof(struct hr_fwd)) {
+        struct hr_fwd f;
+        memcpy(&f, msg, sizeof f);
+        jw_kstr(out, "type", f.type == HR_MSG_FORWARD ? "forward"
+                           : f.type == HR_MSG_ANSWER ? "answer" : "?");
+        jw_kint(out, "tag", (int64_t)f.tag);
+        jw_kstr(out, "f", f.op == OP_WRITE ? "write" : "read");
+        if (f.type == HR_MSG_FORWARD && memchr(f.key, 0, sizeof f.key))
+            jw_kstr(out, "key", f.key);
+        if (f.op == OP_WRITE ? f.type == HR_MSG_FORWARD : f.has_value)
+            jw_kint(out, "value", f.value);
+        return;
+    }
     if (len != sizeof m) {
         jw_kstr(out, "type", "?");
         return;
@@ -364,13 +511,20 @@ static void hr_describe_msg(const void *msg, size_t len, jw *out)
 static void hr_describe(const void *state, jw *out)
 {
     const struct hr_state *s = state;
-    int64_t owned = 0;
-    for (int k = 0; k < s->n_keys; k++)
-        owned += s->owner[k] == s->self;
-    jw_kint(out, "members", hr_members(s));
-    jw_kint(out, "owned", owned);
-    jw_kint(out, "rebalances", (int64_t)s->rebalances);
-    jw_kint(out, "handed_off", (int64_t)s->handed_off);
+    if (!s->routed || s->self == HR_ROUTER) {
+        int64_t owned = 0;
+        for (int k = 0; k < s->n_keys; k++)
+            owned += s->owner[k] == s->self;
+        jw_kint(out, "members", hr_members(s));
+        jw_kint(out, "owned", owned);
+        jw_kint(out, "rebalances", (int64_t)s->rebalances);
+    }
+    if (s->routed && s->self == HR_ROUTER) {
+        jw_kint(out, "forwarded", (int64_t)s->forwarded);
+        jw_kint(out, "expired", (int64_t)s->expired);
+    } else {
+        jw_kint(out, "handed_off", (int64_t)s->handed_off);
+    }
     jw_key(out, "stored");
     jw_obj(out);
     for (size_t i = 0; i < s->n_kv; i++)
@@ -380,7 +534,10 @@ static void hr_describe(const void *state, jw *out)
 
 static int hr_validate(const params *p, int n_nodes, char *err, size_t errlen)
 {
-    (void)n_nodes;
+    if (strcmp(params_enum(p, "membership"), "router") == 0 && n_nodes < 2) {
+        snprintf(err, errlen, "membership = \"router\" needs at least 2 nodes (n1 routes, the others store)");
+        return -1;
+    }
     int64_t v = params_int(p, "vnodes"), k = params_int(p, "keys");
     if (v < 1 || v > 4096) {
         snprintf(err, errlen, "vnodes must be 1 to 4096, got %lld", (long long)v);

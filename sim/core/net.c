@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "dmath.h"
 #include "pcg.h"
+#include "u64map.h"
 
 #include <assert.h>
 #include <math.h>
@@ -21,14 +22,27 @@ struct link {
     sim_time last_delivery;  /* latest in-order delivery time (for fifo) */
 };
 
+/* Links and cuts are stored sparsely, so a network of 100,000 endpoints
+ * costs what its traffic touches, not n * n: a link exists once it carried
+ * a message or got its own parameters (until then it has all_params and a
+ * fresh stream, which is exactly what it would get on creation). */
 struct net {
     int n;
     uint64_t run_seed;
     struct link_params all_params; /* last net_set_all, for new links */
-    struct link *links;      /* n * n, indexed from * n + to */
-    unsigned char *blocked;  /* n * n, 1 when from -> to is down */
-    size_t n_blocked;        /* number of ones in blocked */
+    struct link *links;      /* the links that exist, in creation order */
+    size_t n_links, cap_links;
+    struct u64map link_at;   /* pair_key(from, to) -> index into links */
+    /* reachability: a partition into groups, plus one-way cuts */
+    int *group;              /* per endpoint, -1 = in no group; NULL = none */
+    bool groups_split;       /* two groups exist, so some pair is down */
+    struct u64map cut;       /* pair_key(from, to) of each cut link */
 };
+
+static uint64_t pair_key(int from, int to)
+{
+    return (uint64_t)(uint32_t)from << 32 | (uint32_t)to;
+}
 
 /* ---- set-up ---- */
 
@@ -45,28 +59,31 @@ void net_default_params(struct link_params *p)
     };
 }
 
-static size_t link_index(const net *n, int from, int to)
+/* The link from -> to, created with all_params on first use. */
+static struct link *link_get(net *n, int from, int to)
 {
     assert(from >= 0 && from < n->n);
     assert(to >= 0 && to < n->n);
-    return (size_t)from * (size_t)n->n + (size_t)to;
+    uint32_t at;
+    if (u64map_get(&n->link_at, pair_key(from, to), &at))
+        return &n->links[at];
+    SIM_GROW(n->links, n->cap_links, n->n_links + 1);
+    struct link *l = &n->links[n->n_links];
+    *l = (struct link){ .params = n->all_params };
+    u64map_put(&n->link_at, pair_key(from, to), (uint32_t)n->n_links);
+    n->n_links++;
+    return l;
 }
 
 /* Returns a network the caller frees with net_free. Never NULL: allocation
- * failure exits (sim_xcalloc). Links cost nothing until first used except
- * their slot in the n * n arrays. */
+ * failure exits (sim_xcalloc). */
 net *net_new(int n_endpoints, uint64_t run_seed)
 {
     assert(n_endpoints >= 0 && n_endpoints <= NET_MAX_ENDPOINTS);
     net *n = sim_xcalloc(1, sizeof *n);
-    size_t cells = (size_t)n_endpoints * (size_t)n_endpoints;
     n->n = n_endpoints;
     n->run_seed = run_seed;
-    n->links = sim_xcalloc(cells, sizeof *n->links);
-    n->blocked = sim_xcalloc(cells, 1);
     net_default_params(&n->all_params);
-    for (size_t i = 0; i < cells; i++)
-        n->links[i].params = n->all_params;
     return n;
 }
 
@@ -75,7 +92,9 @@ void net_free(net *n)
     if (!n)
         return;
     sim_free(n->links);
-    sim_free(n->blocked);
+    u64map_free(&n->link_at);
+    u64map_free(&n->cut);
+    sim_free(n->group);
     sim_free(n);
 }
 
@@ -84,30 +103,18 @@ int net_endpoints(const net *n)
     return n->n;
 }
 
-/* Copies every link into arrays of the new size; link structs are plain
- * values, so streams, bookkeeping and cuts carry over unchanged. */
+/* Links are keyed by their endpoints, not by position, so growing keeps
+ * streams, bookkeeping and cuts as they are; new endpoints join no group. */
 void net_resize(net *n, int n_endpoints)
 {
     assert(n_endpoints <= NET_MAX_ENDPOINTS);
     if (n_endpoints <= n->n)
         return;
-    size_t old_n = (size_t)n->n, new_n = (size_t)n_endpoints;
-    struct link *links = sim_xcalloc(new_n * new_n, sizeof *links);
-    unsigned char *blocked = sim_xcalloc(new_n * new_n, 1);
-    for (size_t from = 0; from < new_n; from++) {
-        for (size_t to = 0; to < new_n; to++) {
-            if (from < old_n && to < old_n) {
-                links[from * new_n + to] = n->links[from * old_n + to];
-                blocked[from * new_n + to] = n->blocked[from * old_n + to];
-            } else {
-                links[from * new_n + to].params = n->all_params;
-            }
-        }
+    if (n->group) {
+        n->group = sim_xrealloc(n->group, (size_t)n_endpoints * sizeof *n->group);
+        for (int e = n->n; e < n_endpoints; e++)
+            n->group[e] = -1;
     }
-    sim_free(n->links);
-    sim_free(n->blocked);
-    n->links = links;
-    n->blocked = blocked;
     n->n = n_endpoints;
 }
 
@@ -115,64 +122,60 @@ void net_resize(net *n, int n_endpoints)
  * link's random stream and its fifo/bandwidth bookkeeping. */
 void net_set_all(net *n, const struct link_params *p)
 {
-    size_t cells = (size_t)n->n * (size_t)n->n;
     n->all_params = *p;
-    for (size_t i = 0; i < cells; i++)
+    for (size_t i = 0; i < n->n_links; i++)
         n->links[i].params = *p;
 }
 
 void net_set_link(net *n, int from, int to, const struct link_params *p)
 {
-    n->links[link_index(n, from, to)].params = *p;
+    link_get(n, from, to)->params = *p;
 }
 
-/* The pointer stays valid until net_free; the network owns it. */
+/* The pointer is valid until the next call that changes n. */
 const struct link_params *net_link(const net *n, int from, int to)
 {
-    return &n->links[link_index(n, from, to)].params;
+    assert(from >= 0 && from < n->n);
+    assert(to >= 0 && to < n->n);
+    uint32_t at;
+    if (u64map_get(&n->link_at, pair_key(from, to), &at))
+        return &n->links[at].params;
+    return &n->all_params;
 }
 
 /* ---- reachability ---- */
 
-static void set_blocked(net *n, int from, int to, bool down)
-{
-    if (from == to)
-        return; /* an endpoint always reaches itself */
-    unsigned char *cell = &n->blocked[link_index(n, from, to)];
-    if (*cell == down)
-        return;
-    *cell = down;
-    if (down)
-        n->n_blocked++;
-    else
-        n->n_blocked--;
-}
-
 void net_heal(net *n)
 {
-    size_t cells = (size_t)n->n * (size_t)n->n;
-    for (size_t i = 0; i < cells; i++)
-        n->blocked[i] = 0;
-    n->n_blocked = 0;
+    sim_free(n->group);
+    n->group = NULL;
+    n->groups_split = false;
+    u64map_clear(&n->cut);
 }
 
 /* group_of has net_endpoints(n) entries and is only read. */
 void net_partition(net *n, const int *group_of)
 {
     net_heal(n);
-    for (int from = 0; from < n->n; from++) {
-        if (group_of[from] < 0)
+    n->group = sim_xmalloc((size_t)n->n * sizeof *n->group);
+    int first = -1;
+    for (int e = 0; e < n->n; e++) {
+        n->group[e] = group_of[e] < 0 ? -1 : group_of[e];
+        if (n->group[e] < 0)
             continue;
-        for (int to = 0; to < n->n; to++) {
-            if (group_of[to] >= 0 && group_of[to] != group_of[from])
-                set_blocked(n, from, to, true);
-        }
+        if (first < 0)
+            first = n->group[e];
+        else if (n->group[e] != first)
+            n->groups_split = true;
     }
 }
 
 void net_cut(net *n, int from, int to)
 {
-    set_blocked(n, from, to, true);
+    assert(from >= 0 && from < n->n);
+    assert(to >= 0 && to < n->n);
+    if (from != to)   /* an endpoint always reaches itself */
+        u64map_put(&n->cut, pair_key(from, to), 1);
 }
 
 /* Adds to whatever is already down; e inside [first, last) is skipped. */
@@ -180,21 +183,26 @@ void net_isolate(net *n, int e, int first, int last)
 {
     assert(first >= 0 && first <= last && last <= n->n);
     for (int other = first; other < last; other++) {
-        set_blocked(n, e, other, true);
-        set_blocked(n, other, e, true);
+        net_cut(n, e, other);
+        net_cut(n, other, e);
     }
 }
 
 bool net_reachable(const net *n, int from, int to)
 {
+    assert(from >= 0 && from < n->n);
+    assert(to >= 0 && to < n->n);
     if (from == to)
         return true;
-    return !n->blocked[link_index(n, from, to)];
+    if (n->groups_split && n->group[from] >= 0 && n->group[to] >= 0 &&
+        n->group[from] != n->group[to])
+        return false;
+    return !u64map_get(&n->cut, pair_key(from, to), NULL);
 }
 
 bool net_partitioned(const net *n)
 {
-    return n->n_blocked > 0;
+    return n->groups_split || n->cut.count > 0;
 }
 
 /* ---- latency ---- */
@@ -313,7 +321,7 @@ void net_transmit(net *n, int from, int to, size_t bytes, sim_time now, struct n
     if (!net_reachable(n, from, to))
         return;
 
-    struct link *l = &n->links[link_index(n, from, to)];
+    struct link *l = link_get(n, from, to);
     const struct link_params *p = &l->params;
     pcg32 *rng = link_rng(n, l, from, to);
 

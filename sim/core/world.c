@@ -203,8 +203,8 @@ int world_cluster(world *w, const struct model *m, params *p, int n,
         params_free(p);
         return -1;
     }
-    if (n < 1 || n > 1000) {
-        snprintf(err, errlen, "a cluster needs 1 to 1000 nodes, got %d", n);
+    if (n < 1 || n > WORLD_MAX_NODES) {
+        snprintf(err, errlen, "a cluster needs 1 to %d nodes, got %d", WORLD_MAX_NODES, n);
         params_free(p);
         return -1;
     }

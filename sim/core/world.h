@@ -114,6 +114,11 @@ enum world_status {
     WORLD_QUEUE_LIMIT = -6,  /* more than WORLD_MAX_PENDING events waiting: a storm */
 };
 
+/* The largest cluster: the network keys links by endpoint and stores only
+ * the links traffic touches, so size is bounded by per-node state (a few
+ * KB each plus the model's), not by n * n. Clients come on top. */
+#define WORLD_MAX_NODES 1000000
+
 /* Pending events (messages in flight, timers) beyond which a run stops:
  * about 2 GB of queue and envelopes, far above any sane model. */
 #define WORLD_MAX_PENDING (16u * 1000 * 1000)

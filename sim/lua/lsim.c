@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LSIM_MAX_NODES 1000
+#define LSIM_MAX_NODES WORLD_MAX_NODES
 #define LSIM_MAX_KEYS 100000
 #define LSIM_NAME_MAX 63
 #define ACTION_META "sim action"

@@ -36,6 +36,7 @@ CASES = {
     # Lua's stack limit or the memory limit, whichever comes first
     "deep_recursion": ('local function f() return 1 + f() end\nf()\n', SCENARIO, [("stack overflow", "memory limit")], None),
     "run_without_cluster": ('run(ms(10))\n', SCENARIO, ["cluster"], 1),
+    "too_many_nodes": ('cluster{ model = "pingpong", nodes = 1000001 }\n', SCENARIO, ['nodes', '1000000'], 1),
     "unknown_field": (CLUSTER + 'workload{ clients = 2, rte = 100 }\n', SCENARIO, ['rte'], 2),
 }
 
