@@ -36,6 +36,19 @@ CASES = {
     # Lua's stack limit or the memory limit, whichever comes first
     "deep_recursion": ('local function f() return 1 + f() end\nf()\n', SCENARIO, [("stack overflow", "memory limit")], None),
     "run_without_cluster": ('run(ms(10))\n', SCENARIO, ["cluster"], 1),
+    # the sandbox-escape attempts of issue 10, end to end through sim run
+    "load_bytecode": ('local f, e = load("\\27LuaT\\0\\25\\147")\nif not f then error(e) end\n',
+                      SCENARIO, ["binary chunk"], 2),
+    "debug_is_absent": ('debug.getregistry()\n', SCENARIO, ["debug"], 1),
+    "collectgarbage_is_absent": ('collectgarbage("stop")\n', SCENARIO, ["collectgarbage"], 1),
+    "coroutine_is_absent": ('coroutine.wrap(function() while true do end end)()\n', SCENARIO, ["coroutine"], 1),
+    "string_dump_is_absent": ('string.dump(print)\n', SCENARIO, ["dump"], 1),
+    "pcall_cannot_swallow_the_budget": ('while true do pcall(function() while true do end end) end\n',
+                                        SCENARIO, ["instruction budget"], 1),
+    "loaded_chunk_loop": ('load("while true do end")()\n', SCENARIO, ["instruction budget"], None),
+    "gc_finalizer_refused": ('setmetatable({}, { __gc = function() end })\n', SCENARIO, ["__gc"], 1),
+    "metamethod_recursion": ('local t = setmetatable({}, { __index = function(t, k) return t[k] end })\n'
+                             'local x = t.a\n', SCENARIO, [("stack overflow", "memory limit")], None),
     "too_many_nodes": ('cluster{ model = "pingpong", nodes = 1000001 }\n', SCENARIO, ['nodes', '1000000'], 1),
     "unknown_field": (CLUSTER + 'workload{ clients = 2, rte = 100 }\n', SCENARIO, ['rte'], 2),
 }
