@@ -24,13 +24,19 @@ struct tb {
     long open[32];   /* per client number: its open operation */
 };
 
-static inline void tb_init(struct tb *b)
+static inline void tb_init_model(struct tb *b, enum hist_model model)
 {
-    b->h = hist_new(HIST_REGISTER, HIST_CLOCK_NS);
+    b->h = hist_new(model, HIST_CLOCK_NS);
     ck_assert_ptr_nonnull(b->h);
     b->pos = 0;
     for (int i = 0; i < 32; i++)
         b->open[i] = -1;
+}
+
+/* A register history (the common case). */
+static inline void tb_init(struct tb *b)
+{
+    tb_init_model(b, HIST_REGISTER);
 }
 
 static inline int32_t str(struct tb *b, const char *s)
@@ -64,8 +70,10 @@ static inline void inv(struct tb *b, int c, enum hist_f f, const char *key, int6
     b->open[c] = i;
 }
 
-/* Client c's open operation completes: type, and for reads the value. */
-static inline void done(struct tb *b, int c, enum hist_type type, int64_t out)
+/* Client c's open operation completes: type, for reads the value, and
+ * whether an info operation constrains (sequential checker: its effect was
+ * observed). */
+static inline void done_c(struct tb *b, int c, enum hist_type type, int64_t out, bool constrains)
 {
     ck_assert_int_ge(b->open[c], 0);
     struct hist_op *op = hist_op_mut(b->h, (size_t)b->open[c]);
@@ -74,7 +82,13 @@ static inline void done(struct tb *b, int c, enum hist_type type, int64_t out)
     op->out = out;
     op->complete_pos = ++b->pos;
     op->complete_t = b->pos * 1000000;
+    op->constrains = constrains;
     b->open[c] = -1;
+}
+
+static inline void done(struct tb *b, int c, enum hist_type type, int64_t out)
+{
+    done_c(b, c, type, out, false);
 }
 
 /* The common shapes: a whole write or read, one after the other. */

@@ -20,66 +20,7 @@
 
 /* ==== building histories by hand ========================================== */
 
-/* Events happen in the order the calls are made, one millisecond apart. */
-struct tb {
-    hist *h;
-    int64_t pos;
-    long open[32];   /* per client number: its open operation */
-};
-
-static void tb_init(struct tb *b, enum hist_model model)
-{
-    b->h = hist_new(model, HIST_CLOCK_NS);
-    ck_assert_ptr_nonnull(b->h);
-    b->pos = 0;
-    for (int i = 0; i < 32; i++)
-        b->open[i] = -1;
-}
-
-static int32_t str(struct tb *b, const char *s)
-{
-    int32_t id = hist_intern(b->h, s, strlen(s));
-    ck_assert_int_ge(id, 0);
-    return id;
-}
-
-/* Client c (1..31) invokes f on key with arguments a, a2. */
-static void inv(struct tb *b, int c, enum hist_f f, const char *key, int64_t a, int64_t a2)
-{
-    char name[8];
-    snprintf(name, sizeof name, "c%d", c);
-    struct hist_op op = { 0 };
-    op.id = (int64_t)hist_count(b->h) + 1;
-    op.process = str(b, name);
-    op.key = str(b, key);
-    op.f = (uint8_t)f;
-    op.type = HIST_INFO;
-    op.open = true;
-    op.arg = a;
-    op.arg2 = a2;
-    op.out = NIL;
-    op.invoke_pos = ++b->pos;
-    op.invoke_t = b->pos * 1000000;
-    op.complete_pos = NEVER;
-    op.complete_t = NEVER;
-    long i = hist_add(b->h, &op);
-    ck_assert_int_ge(i, 0);
-    b->open[c] = i;
-}
-
-/* Client c's open operation completes: type, and for reads the value. */
-static void done(struct tb *b, int c, enum hist_type type, int64_t out)
-{
-    ck_assert_int_ge(b->open[c], 0);
-    struct hist_op *op = hist_op_mut(b->h, (size_t)b->open[c]);
-    op->type = (uint8_t)type;
-    op->open = false;
-    op->out = out;
-    op->complete_pos = ++b->pos;
-    op->complete_t = b->pos * 1000000;
-    op->constrains = false;
-    b->open[c] = -1;
-}
+#include "hist_builder.h"
 
 static void ok(struct tb *b, int c) { done(b, c, HIST_OK, NIL); }
 static void ok_read(struct tb *b, int c, int64_t v) { done(b, c, HIST_OK, v); }
@@ -116,7 +57,7 @@ END_TEST
 START_TEST(test_write_then_read_of_it_holds)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 5, NIL);
     ok(&b, 1);
     inv(&b, 2, HIST_READ, "x", NIL, NIL);
@@ -134,7 +75,7 @@ END_TEST
 START_TEST(test_stale_read_after_completed_write_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);   /* op 0 */
     ok(&b, 1);
     inv(&b, 1, HIST_WRITE, "x", 5, NIL);   /* op 1 */
@@ -161,7 +102,7 @@ END_TEST
 START_TEST(test_read_of_a_value_before_its_write_began_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 2, HIST_READ, "x", NIL, NIL);
     ok_read(&b, 2, 7);
     inv(&b, 1, HIST_WRITE, "x", 7, NIL);
@@ -179,7 +120,7 @@ END_TEST
 START_TEST(test_read_of_a_value_never_written_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_READ, "x", NIL, NIL);
     ok_read(&b, 1, 3);
     struct lin_result r;
@@ -193,7 +134,7 @@ END_TEST
 START_TEST(test_cas_succeeding_twice_on_the_same_value_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     ok(&b, 1);
     inv(&b, 1, HIST_CAS, "x", 1, 2);
@@ -213,7 +154,7 @@ END_TEST
 START_TEST(test_concurrent_cas_on_the_same_value_one_wins_holds)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     ok(&b, 1);
     inv(&b, 1, HIST_CAS, "x", 1, 2);
@@ -232,7 +173,7 @@ END_TEST
 START_TEST(test_indeterminate_write_explains_a_later_read)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     ok(&b, 1);
     inv(&b, 2, HIST_WRITE, "x", 9, NIL);
@@ -251,7 +192,7 @@ START_TEST(test_indeterminate_write_explains_a_later_read)
     lin_result_free(&r);
     /* but it cannot take effect before it was invoked */
     struct tb c;
-    tb_init(&c, HIST_REGISTER);
+    tb_init_model(&c, HIST_REGISTER);
     inv(&c, 3, HIST_READ, "x", NIL, NIL);
     ok_read(&c, 3, 9);
     inv(&c, 2, HIST_WRITE, "x", 9, NIL);
@@ -266,7 +207,7 @@ END_TEST
 START_TEST(test_indeterminate_write_may_never_apply)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     ok(&b, 1);
     inv(&b, 2, HIST_WRITE, "x", 9, NIL);
@@ -285,7 +226,7 @@ END_TEST
 START_TEST(test_read_of_nil_before_any_write_holds_and_after_one_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_READ, "x", NIL, NIL);
     ok_read(&b, 1, NIL);
     inv(&b, 2, HIST_WRITE, "x", 4, NIL);
@@ -311,7 +252,7 @@ START_TEST(test_concurrent_writes_may_take_effect_in_either_order)
 {
     for (int winner = 1; winner <= 2; winner++) {
         struct tb b;
-        tb_init(&b, HIST_REGISTER);
+        tb_init_model(&b, HIST_REGISTER);
         inv(&b, 1, HIST_WRITE, "x", 1, NIL);
         inv(&b, 2, HIST_WRITE, "x", 2, NIL);
         ok(&b, 1);
@@ -336,7 +277,7 @@ END_TEST
 START_TEST(test_failed_operations_without_effect_are_ignored)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     ok(&b, 1);
     inv(&b, 2, HIST_WRITE, "x", 8, NIL);
@@ -358,7 +299,7 @@ END_TEST
 START_TEST(test_failed_cas_that_saw_another_value_constrains)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 3, NIL);
     ok(&b, 1);
     inv(&b, 2, HIST_CAS, "x", 3, 4);
@@ -376,7 +317,7 @@ END_TEST
 START_TEST(test_keys_are_checked_independently)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     inv(&b, 2, HIST_WRITE, "y", 2, NIL);
     ok(&b, 1);
@@ -423,7 +364,7 @@ END_TEST
 START_TEST(test_same_history_gives_the_same_verdict_and_evidence)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     for (int i = 0; i < 6; i++) {
         inv(&b, 1 + i % 3, HIST_WRITE, "x", i, NIL);
         inv(&b, 4, HIST_READ, "x", NIL, NIL);
@@ -461,7 +402,7 @@ static void kv_get_ok(struct tb *b, int c, const char *value)
 START_TEST(test_kv_appends_in_one_order_hold)
 {
     struct tb b;
-    tb_init(&b, HIST_KV);
+    tb_init_model(&b, HIST_KV);
     kv_inv(&b, 1, HIST_APPEND, "k", "a");
     kv_inv(&b, 2, HIST_APPEND, "k", "b");
     ok(&b, 1);
@@ -484,7 +425,7 @@ END_TEST
 START_TEST(test_kv_put_wipes_an_append_nobody_reads)
 {
     struct tb b;
-    tb_init(&b, HIST_KV);
+    tb_init_model(&b, HIST_KV);
     kv_inv(&b, 1, HIST_APPEND, "k", "lost");   /* long-running, never read */
     kv_inv(&b, 2, HIST_PUT, "k", "p");
     ok(&b, 2);
@@ -498,7 +439,7 @@ START_TEST(test_kv_put_wipes_an_append_nobody_reads)
     lin_result_free(&r);
     /* without a put after it, the append must show */
     struct tb c;
-    tb_init(&c, HIST_KV);
+    tb_init_model(&c, HIST_KV);
     kv_inv(&c, 2, HIST_PUT, "k", "p");
     ok(&c, 2);
     kv_inv(&c, 1, HIST_APPEND, "k", "lost");
@@ -515,7 +456,7 @@ END_TEST
 START_TEST(test_kv_get_missing_a_completed_append_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_KV);
+    tb_init_model(&b, HIST_KV);
     kv_inv(&b, 1, HIST_APPEND, "k", "a");
     ok(&b, 1);
     kv_inv(&b, 1, HIST_APPEND, "k", "b");
@@ -536,7 +477,7 @@ END_TEST
 START_TEST(test_read_after_a_cas_sees_its_new_value)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     ok(&b, 1);
     inv(&b, 1, HIST_CAS, "x", 1, 2);
@@ -553,7 +494,7 @@ END_TEST
 START_TEST(test_kv_missing_key_reads_empty)
 {
     struct tb b;
-    tb_init(&b, HIST_KV);
+    tb_init_model(&b, HIST_KV);
     kv_inv(&b, 1, HIST_GET, "k", NULL);
     kv_get_ok(&b, 1, "");
     kv_inv(&b, 1, HIST_PUT, "k", "v");
@@ -1142,7 +1083,7 @@ END_TEST
 START_TEST(test_describing_operations)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_CAS, "x", 1, 2);
     ok(&b, 1);
     char buf[128];

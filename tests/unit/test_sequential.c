@@ -25,70 +25,11 @@ extern const struct checker sequential_checker;
 
 /* ==== building histories by hand ========================================== */
 
-/* Events happen in the order the calls are made, one millisecond apart. */
-struct tb {
-    hist *h;
-    int64_t pos;
-    long open[32];
-};
+#include "hist_builder.h"
 
-static void tb_init(struct tb *b, enum hist_model model)
-{
-    b->h = hist_new(model, HIST_CLOCK_NS);
-    ck_assert_ptr_nonnull(b->h);
-    b->pos = 0;
-    for (int i = 0; i < 32; i++)
-        b->open[i] = -1;
-}
-
-static int32_t str(struct tb *b, const char *s)
-{
-    int32_t id = hist_intern(b->h, s, strlen(s));
-    ck_assert_int_ge(id, 0);
-    return id;
-}
-
-/* Client c (1..31) invokes f on key with arguments a, a2 (for the kv model,
- * a is the string's id: use sarg). */
-static void inv(struct tb *b, int c, enum hist_f f, const char *key, int64_t a, int64_t a2)
-{
-    char name[8];
-    snprintf(name, sizeof name, "c%d", c);
-    struct hist_op op = { 0 };
-    op.id = (int64_t)hist_count(b->h) + 1;
-    op.process = str(b, name);
-    op.key = str(b, key);
-    op.f = (uint8_t)f;
-    op.type = HIST_INFO;
-    op.open = true;
-    op.arg = a;
-    op.arg2 = a2;
-    op.out = NIL;
-    op.invoke_pos = ++b->pos;
-    op.invoke_t = b->pos * 1000000;
-    op.complete_pos = NEVER;
-    op.complete_t = NEVER;
-    long i = hist_add(b->h, &op);
-    ck_assert_int_ge(i, 0);
-    b->open[c] = i;
-}
-
-static void done(struct tb *b, int c, enum hist_type type, int64_t out, bool constrains)
-{
-    ck_assert_int_ge(b->open[c], 0);
-    struct hist_op *op = hist_op_mut(b->h, (size_t)b->open[c]);
-    op->type = (uint8_t)type;
-    op->open = false;
-    op->out = out;
-    op->complete_pos = ++b->pos;
-    op->complete_t = b->pos * 1000000;
-    op->constrains = constrains;
-    b->open[c] = -1;
-}
-
-static void ok(struct tb *b, int c) { done(b, c, HIST_OK, NIL, false); }
-static void ok_read(struct tb *b, int c, int64_t v) { done(b, c, HIST_OK, v, false); }
-static void info(struct tb *b, int c) { done(b, c, HIST_INFO, NIL, false); }
+static void ok(struct tb *b, int c) { done_c(b, c, HIST_OK, NIL, false); }
+static void ok_read(struct tb *b, int c, int64_t v) { done_c(b, c, HIST_OK, v, false); }
+static void info(struct tb *b, int c) { done_c(b, c, HIST_INFO, NIL, false); }
 
 /* A whole operation at once: invoked and completed before the next. */
 static void write_(struct tb *b, int c, const char *key, int64_t v)
@@ -221,7 +162,7 @@ END_TEST
 START_TEST(test_stale_read_by_a_client_that_never_saw_the_write_holds)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     read_(&b, 2, "x", NIL);
     read_(&b, 2, "x", 1);
@@ -242,7 +183,7 @@ END_TEST
 START_TEST(test_each_client_behind_on_the_other_key_holds)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     write_(&b, 2, "y", 2);
     read_(&b, 1, "y", NIL);
@@ -262,7 +203,7 @@ END_TEST
 START_TEST(test_store_buffer_pattern_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     inv(&b, 2, HIST_WRITE, "y", 1, NIL);
     ok(&b, 1);
@@ -290,7 +231,7 @@ END_TEST
 START_TEST(test_client_seeing_an_older_value_after_a_newer_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     write_(&b, 1, "x", 2);
     write_(&b, 3, "x", 7);   /* noise the evidence should drop */
@@ -312,7 +253,7 @@ END_TEST
 START_TEST(test_evidence_keeps_a_write_without_the_read_that_brought_it_in)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 7);
     read_(&b, 3, "x", 7);
     read_(&b, 1, "x", NIL);
@@ -330,7 +271,7 @@ END_TEST
 START_TEST(test_read_of_a_value_nobody_wrote_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     read_(&b, 2, "x", 5);
     struct run r;
@@ -347,7 +288,7 @@ END_TEST
 START_TEST(test_indeterminate_write_may_take_effect_after_its_client_moved_on)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     info(&b, 1);
     read_(&b, 1, "x", NIL);
@@ -365,7 +306,7 @@ END_TEST
 START_TEST(test_indeterminate_write_comes_after_its_clients_earlier_operations)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     read_(&b, 1, "y", 3);   /* c1 saw y=3 before writing x=1 */
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     info(&b, 1);
@@ -383,10 +324,10 @@ END_TEST
 START_TEST(test_failed_cas_that_saw_another_value_constrains)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 0);
     inv(&b, 1, HIST_CAS, "x", 0, 1);
-    done(&b, 1, HIST_FAIL, NIL, true);   /* but nobody else wrote: x was 0 */
+    done_c(&b, 1, HIST_FAIL, NIL, true);   /* but nobody else wrote: x was 0 */
     struct run r;
     ck_assert_int_eq(run(b.h, &r), CHECK_VIOLATED);
     run_free(&r);
@@ -404,12 +345,12 @@ END_TEST
 START_TEST(test_indeterminate_write_can_explain_a_failed_cas)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 0);
     inv(&b, 2, HIST_WRITE, "x", 7, NIL);
     info(&b, 2);
     inv(&b, 1, HIST_CAS, "x", 0, 5);
-    done(&b, 1, HIST_FAIL, NIL, true);
+    done_c(&b, 1, HIST_FAIL, NIL, true);
     struct run r;
     ck_assert_int_eq(run(b.h, &r), CHECK_HOLDS);
     replay_order(b.h, &r);
@@ -423,7 +364,7 @@ END_TEST
 START_TEST(test_indeterminate_write_and_cas_together_explain_a_read)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     info(&b, 1);
     inv(&b, 2, HIST_CAS, "x", 1, 2);
@@ -446,7 +387,7 @@ END_TEST
 START_TEST(test_value_written_again_can_be_read_again)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     write_(&b, 1, "x", 2);
     write_(&b, 1, "x", 1);
@@ -467,7 +408,7 @@ END_TEST
 START_TEST(test_cas_succeeding_twice_on_the_same_value_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 0);
     inv(&b, 2, HIST_CAS, "x", 0, 1);
     ok(&b, 2);
@@ -484,21 +425,21 @@ END_TEST
 START_TEST(test_kv_appends_seen_in_one_order_hold_and_a_lost_one_is_violated)
 {
     struct tb b;
-    tb_init(&b, HIST_KV);
+    tb_init_model(&b, HIST_KV);
     inv(&b, 1, HIST_APPEND, "k", str(&b, "a"), NIL);
     ok(&b, 1);
     inv(&b, 2, HIST_GET, "k", NIL, NIL);
-    done(&b, 2, HIST_OK, str(&b, ""), false);   /* c2 is behind: allowed */
+    done_c(&b, 2, HIST_OK, str(&b, ""), false);   /* c2 is behind: allowed */
     inv(&b, 2, HIST_APPEND, "k", str(&b, "b"), NIL);
     ok(&b, 2);
     inv(&b, 1, HIST_GET, "k", NIL, NIL);
-    done(&b, 1, HIST_OK, str(&b, "ab"), false);
+    done_c(&b, 1, HIST_OK, str(&b, "ab"), false);
     struct run r;
     ck_assert_int_eq(run(b.h, &r), CHECK_HOLDS);
     run_free(&r);
     /* c1 then sees its own append gone */
     inv(&b, 1, HIST_GET, "k", NIL, NIL);
-    done(&b, 1, HIST_OK, str(&b, "b"), false);
+    done_c(&b, 1, HIST_OK, str(&b, "b"), false);
     ck_assert_int_eq(run(b.h, &r), CHECK_VIOLATED);
     run_free(&r);
     hist_free(b.h);
@@ -523,7 +464,7 @@ END_TEST
 START_TEST(test_same_history_gives_the_same_verdict_and_evidence)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     for (int i = 0; i < 10; i++) {
         write_(&b, 1 + i % 3, i % 2 ? "x" : "y", i + 1);
         read_(&b, 1 + (i + 1) % 3, i % 2 ? "y" : "x", i > 2 ? i - 2 : NIL);

@@ -24,72 +24,20 @@ extern const struct checker converges_checker;
 
 /* ==== histories: every call one millisecond after the previous ============ */
 
-struct tb {
-    hist *h;
-    int64_t pos;
-    long open[32];
-};
-
-static void tb_init(struct tb *b, enum hist_model model)
-{
-    b->h = hist_new(model, HIST_CLOCK_NS);
-    ck_assert_ptr_nonnull(b->h);
-    b->pos = 0;
-    for (int i = 0; i < 32; i++)
-        b->open[i] = -1;
-}
-
-static int32_t str(struct tb *b, const char *s)
-{
-    return hist_intern(b->h, s, strlen(s));
-}
-
-static void inv(struct tb *b, int c, enum hist_f f, const char *key, int64_t a)
-{
-    char name[8];
-    snprintf(name, sizeof name, "c%d", c);
-    struct hist_op op = { 0 };
-    op.id = (int64_t)hist_count(b->h) + 1;
-    op.process = str(b, name);
-    op.key = str(b, key);
-    op.f = (uint8_t)f;
-    op.type = HIST_INFO;
-    op.open = true;
-    op.arg = a;
-    op.arg2 = NIL;
-    op.out = NIL;
-    op.invoke_pos = ++b->pos;
-    op.invoke_t = b->pos * MS;
-    op.complete_pos = NEVER;
-    op.complete_t = NEVER;
-    long i = hist_add(b->h, &op);
-    ck_assert_int_ge(i, 0);
-    b->open[c] = i;
-}
-
-static void done(struct tb *b, int c, enum hist_type type, int64_t out)
-{
-    struct hist_op *op = hist_op_mut(b->h, (size_t)b->open[c]);
-    op->type = (uint8_t)type;
-    op->open = false;
-    op->out = out;
-    op->complete_pos = ++b->pos;
-    op->complete_t = b->pos * MS;
-    b->open[c] = -1;
-}
+#include "hist_builder.h"
 
 static void ok(struct tb *b, int c) { done(b, c, HIST_OK, NIL); }
 static void ok_read(struct tb *b, int c, int64_t v) { done(b, c, HIST_OK, v); }
 
 static void write_(struct tb *b, int c, const char *key, int64_t v)
 {
-    inv(b, c, HIST_WRITE, key, v);
+    inv(b, c, HIST_WRITE, key, v, NIL);
     ok(b, c);
 }
 
 static void read_(struct tb *b, int c, const char *key, int64_t v)
 {
-    inv(b, c, HIST_READ, key, NIL);
+    inv(b, c, HIST_READ, key, NIL, NIL);
     ok_read(b, c, v);
 }
 
@@ -160,7 +108,7 @@ static double num(const cJSON *o, const char *k)
 START_TEST(test_read_of_a_value_overwritten_before_it_began_is_stale)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);      /* 1-2 ms */
     write_(&b, 1, "x", 2);      /* 3-4 ms */
     read_(&b, 2, "x", 1);       /* 5-6 ms: 2 had completed at 4 ms, before it began */
@@ -181,14 +129,14 @@ END_TEST
 START_TEST(test_read_concurrent_with_the_newer_write_is_not_stale)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
-    inv(&b, 1, HIST_WRITE, "x", 2);
+    inv(&b, 1, HIST_WRITE, "x", 2, NIL);
     read_(&b, 2, "x", 1);       /* the write of 2 is still running */
     ok(&b, 1);
     /* the newer write began before the older completed: not surely newer */
-    inv(&b, 3, HIST_WRITE, "x", 3);
-    inv(&b, 1, HIST_WRITE, "x", 4);
+    inv(&b, 3, HIST_WRITE, "x", 3, NIL);
+    inv(&b, 1, HIST_WRITE, "x", 4, NIL);
     ok(&b, 3);
     ok(&b, 1);
     read_(&b, 2, "x", 3);
@@ -203,7 +151,7 @@ END_TEST
 START_TEST(test_staleness_counts_every_newer_write_and_times_from_the_first)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);      /* 1-2 */
     write_(&b, 1, "x", 2);      /* 3-4 */
     write_(&b, 3, "x", 3);      /* 5-6 */
@@ -240,7 +188,7 @@ END_TEST
 START_TEST(test_reads_of_values_written_twice_are_not_judged)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     write_(&b, 1, "x", 2);
     write_(&b, 2, "x", 1);
@@ -270,7 +218,7 @@ END_TEST
 START_TEST(test_acknowledged_write_older_than_every_final_value_is_lost)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);      /* acknowledged at 2 ms */
     write_(&b, 1, "x", 2);      /* acknowledged at 4 ms; then the replicas went back to 1 */
     write_(&b, 2, "y", 5);
@@ -297,7 +245,7 @@ END_TEST
 START_TEST(test_write_missing_its_key_everywhere_is_lost)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     const char *maps[] = { "{}", "{}" };
     struct trace_facts f;
@@ -314,13 +262,13 @@ END_TEST
 START_TEST(test_write_overwritten_by_a_concurrent_or_later_one_is_not_lost)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
-    inv(&b, 1, HIST_WRITE, "x", 1);
+    tb_init_model(&b, HIST_REGISTER);
+    inv(&b, 1, HIST_WRITE, "x", 1, NIL);
     write_(&b, 2, "x", 2);      /* inside the write of 1: either may win */
     ok(&b, 1);
     write_(&b, 3, "y", 3);
     write_(&b, 3, "y", 4);      /* later: overwrites 3 normally */
-    inv(&b, 2, HIST_WRITE, "y", 9);   /* no answer: may have happened any time */
+    inv(&b, 2, HIST_WRITE, "y", 9, NIL);   /* no answer: may have happened any time */
     done(&b, 2, HIST_INFO, NIL);
     write_(&b, 3, "y", 5);
     const char *maps[] = { "{\"x\":1,\"y\":9}", "{\"x\":1,\"y\":9}" };
@@ -338,7 +286,7 @@ END_TEST
 START_TEST(test_write_kept_by_one_replica_is_not_lost_but_the_disagreement_is_said)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     write_(&b, 1, "x", 2);
     const char *maps[] = { "{\"x\":1}", "{\"x\":2}", "{\"x\":1}" };
@@ -365,7 +313,7 @@ END_TEST
 START_TEST(test_lost_writes_skipped_without_a_map_or_a_trace)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     const char *maps[] = { "-", "-" };
     struct trace_facts f;
@@ -386,7 +334,7 @@ END_TEST
 START_TEST(test_equal_maps_converge)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     const char *maps[] = { "{\"x\":1,\"y\":2}", "{\"y\":2,\"x\":1}", NULL };
     struct trace_facts f;
@@ -405,7 +353,7 @@ END_TEST
 START_TEST(test_different_maps_after_the_quiet_period_do_not_converge)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     const char *maps[] = { "{\"x\":1,\"y\":2}", "{\"x\":7,\"y\":2}", "{\"x\":7}" };
     struct trace_facts f;
@@ -430,7 +378,7 @@ END_TEST
 START_TEST(test_run_ending_within_the_quiet_period_is_unknown)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     const char *maps[] = { "{\"x\":1}", "{}" };
     struct trace_facts f;
@@ -457,7 +405,7 @@ END_TEST
 START_TEST(test_paused_and_crashed_nodes_are_left_out)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     write_(&b, 1, "x", 1);
     const char *maps[] = { "{\"x\":1}", "{\"x\":0}", "{\"x\":1}", NULL };
     struct trace_facts f;
@@ -477,7 +425,7 @@ END_TEST
 START_TEST(test_convergence_skipped_without_a_map)
 {
     struct tb b;
-    tb_init(&b, HIST_REGISTER);
+    tb_init_model(&b, HIST_REGISTER);
     const char *maps[] = { "-", "-" };
     struct trace_facts f;
     facts_init(&f, 2, maps);
