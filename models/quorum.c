@@ -1177,6 +1177,8 @@ static void q_describe(const void *state, jw *out)
     const struct q_state *s = state;
     jw_kint(out, "pending", (int64_t)s->n_pending);
     jw_kint(out, "hints", (int64_t)s->n_hints);
+    if (q_replicas(s) < s->n_nodes)   /* sharded: converges compares each key's holders */
+        jw_kint(out, "replicas", q_replicas(s));
     if (!s->saw_home_key && s->n_kv == 0)
         return;
     jw_key(out, "map");

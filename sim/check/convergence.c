@@ -15,10 +15,17 @@
  * be catching up.
  *
  * Nodes crashed at the end publish nothing; nodes paused at the end cannot
- * catch up: both are left out and named. */
+ * catch up: both are left out and named.
+ *
+ * Sharded data: a model that keeps each key on R of the nodes only (the
+ * quorum model with more nodes than n) says so with "replicas": R in every
+ * final state. Then a key is compared among the up nodes that hold it, and
+ * it must be held by at least R of them, less the nodes left out (which
+ * may have been its replicas): "k2: 7 on n1, n2 (2 of its 3 replicas)". */
 #include "checker.h"
 #include "alloc.h"
 #include "history.h"
+#include "jread.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -50,6 +57,21 @@ static char *value_text(const cJSON *v)
     char *s = cJSON_PrintUnformatted(v);
     char *r = sim_xstrdup(s ? s : "?");
     cJSON_free(s);
+    return r;
+}
+
+/* R when every compared node's final state says "replicas": R with R below
+ * the cluster's size (each key lives on R nodes); 0 otherwise. */
+static int sharded_replicas(const struct trace_facts *f, const int *nodes, int n_maps)
+{
+    int r = 0;
+    for (int m = 0; m < n_maps; m++) {
+        int64_t v;
+        if (!jr_int(cJSON_GetObjectItemCaseSensitive(f->final_state[nodes[m]], "replicas"), &v) ||
+            v < 1 || v >= f->n_nodes || (m && v != r))
+            return 0;
+        r = (int)v;
+    }
     return r;
 }
 
@@ -171,19 +193,31 @@ static int run_convergence(const struct check_input *in, struct check_result *ou
         return 0;
     }
     /* where they differ */
+    int replicas = sharded_replicas(f, nodes, n_maps);
+    int need = replicas - (f->n_nodes - n_maps);   /* holders a key must have */
+    if (replicas)
+        jw_kint(j, "replicas", replicas);
     const char **keys;
     size_t n_keys = all_keys(maps, n_maps, &keys), n_differ = 0;
     char first[512] = "";
     jw_key(j, "differ");
     jw_arr(j);
     for (size_t k = 0; k < n_keys; k++) {
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(maps[0], keys[k]);
+        const cJSON *a = NULL;
         bool same = true;
-        for (int m = 1; m < n_maps && same; m++) {
+        int holders = 0;
+        for (int m = 0; m < n_maps; m++) {
             const cJSON *b = cJSON_GetObjectItemCaseSensitive(maps[m], keys[k]);
-            same = (!a && !b) || (a && b && cJSON_Compare(a, b, true));
+            if (replicas && !b)
+                continue;   /* not one of this key's replicas */
+            holders++;
+            if (holders == 1)
+                a = b;
+            else if (same)
+                same = (!a && !b) || (a && b && cJSON_Compare(a, b, true));
         }
-        if (same)
+        bool under = replicas && holders < need;
+        if (same && !under)
             continue;
         n_differ++;
         jw_obj(j);
@@ -194,8 +228,11 @@ static int run_convergence(const struct check_input *in, struct check_result *ou
         char line[512];
         size_t len = (size_t)snprintf(line, sizeof line, "%s:", keys[k]);
         bool *done = sim_xcalloc((size_t)n_maps, sizeof *done);
+        bool lead = true;
         for (int m = 0; m < n_maps; m++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(maps[m], keys[k]);
+            if (replicas && !v)
+                continue;
             jw_key(j, f->names[nodes[m]]);
             if (v) {
                 char *s = cJSON_PrintUnformatted(v);
@@ -208,7 +245,8 @@ static int run_convergence(const struct check_input *in, struct check_result *ou
             char *vt = value_text(v);
             if (len < sizeof line)
                 len += (size_t)snprintf(line + len, sizeof line - len, "%s %s on %s",
-                                        m ? ";" : "", vt, f->names[nodes[m]]);
+                                        lead ? "" : ";", vt, f->names[nodes[m]]);
+            lead = false;
             sim_free(vt);
             for (int o = m + 1; o < n_maps; o++) {
                 const cJSON *w = cJSON_GetObjectItemCaseSensitive(maps[o], keys[k]);
@@ -222,7 +260,12 @@ static int run_convergence(const struct check_input *in, struct check_result *ou
         }
         sim_free(done);
         jw_obj_end(j);
+        if (replicas)
+            jw_kint(j, "holders", holders);
         jw_obj_end(j);
+        if (under && len < sizeof line)
+            len += (size_t)snprintf(line + len, sizeof line - len, " (%d of its %d replicas)",
+                                    holders, replicas);
         if (n_differ <= CONV_SHOW_KEYS)
             check_text(out, "%s", line);
         if (n_differ == 1)
@@ -241,7 +284,13 @@ static int run_convergence(const struct check_input *in, struct check_result *ou
     else
         snprintf(since, sizeof since, "with no fault, %.1f ms after the last write",
                  ms(f->end_time - last_write));
-    if (n_differ == 0) {
+    if (n_differ == 0 && replicas) {
+        out->verdict = CHECK_HOLDS;
+        snprintf(out->reason, sizeof out->reason,
+                 "each of the %zu key%s has the same value on every up node holding it (%d "
+                 "replicas per key on %d nodes) at the end of the run, %s%s",
+                 n_keys, n_keys == 1 ? "" : "s", replicas, f->n_nodes, since, left);
+    } else if (n_differ == 0) {
         out->verdict = CHECK_HOLDS;
         snprintf(out->reason, sizeof out->reason,
                  "the %d up replica%s hold%s the same map (%zu key%s) at the end of the run, %s%s",

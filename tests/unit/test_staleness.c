@@ -375,6 +375,60 @@ START_TEST(test_different_maps_after_the_quiet_period_do_not_converge)
 }
 END_TEST
 
+/* Sharded data ("replicas": R in each final state): a key is compared only
+ * on the nodes that hold it, and must be held by R of them less the nodes
+ * left out. */
+static void set_replicas(struct trace_facts *f, int r)
+{
+    for (int i = 0; i < f->n_nodes; i++)
+        if (f->final_state[i])
+            cJSON_AddNumberToObject(f->final_state[i], "replicas", r);
+}
+
+START_TEST(test_sharded_maps_compare_each_key_on_its_holders)
+{
+    struct tb b;
+    tb_init_model(&b, HIST_REGISTER);
+    write_(&b, 1, "x", 1);
+    /* 2 replicas per key on 3 nodes: x on n1+n2, y on n2+n3, z on n1+n3 */
+    const char *maps[] = { "{\"x\":1,\"z\":3}", "{\"x\":1,\"y\":2}", "{\"y\":2,\"z\":3}" };
+    struct trace_facts f;
+    facts_init(&f, 3, maps);
+    f.last_fault_end = 1000 * MS;
+    struct res r;
+    /* without the declaration, whole maps differ on every key */
+    ck_assert_int_eq(run(&converges_checker, b.h, &f, 0, &r), CHECK_VIOLATED);
+    ck_assert_int_eq((int)num(r.ev, "keys_differ"), 3);
+    res_free(&r);
+    set_replicas(&f, 2);
+    ck_assert_int_eq(run(&converges_checker, b.h, &f, 0, &r), CHECK_HOLDS);
+    ck_assert_msg(strstr(r.r.reason, "each of the 3 keys has the same value on every up node holding it "
+                                     "(2 replicas per key on 3 nodes)"), "%s", r.r.reason);
+    res_free(&r);
+    trace_facts_free(&f);
+    /* a holder with another value, and a key on one node of its two */
+    const char *bad[] = { "{\"x\":1,\"z\":3}", "{\"x\":9,\"y\":2}", "{\"z\":3}" };
+    facts_init(&f, 3, bad);
+    f.last_fault_end = 1000 * MS;
+    set_replicas(&f, 2);
+    ck_assert_int_eq(run(&converges_checker, b.h, &f, 0, &r), CHECK_VIOLATED);
+    ck_assert_int_eq((int)num(r.ev, "keys_differ"), 2);
+    ck_assert_msg(strstr(r.r.text, "x: 1 on n1; 9 on n2"), "%s", r.r.text);
+    ck_assert_msg(strstr(r.r.text, "y: 2 on n2 (1 of its 2 replicas)"), "%s", r.r.text);
+    res_free(&r);
+    trace_facts_free(&f);
+    /* n3 down at the end: y on one node may be all that is left of it */
+    const char *down[] = { "{\"x\":1}", "{\"x\":1,\"y\":2}", NULL };
+    facts_init(&f, 3, down);
+    f.last_fault_end = 1000 * MS;
+    set_replicas(&f, 2);
+    ck_assert_int_eq(run(&converges_checker, b.h, &f, 0, &r), CHECK_HOLDS);
+    res_free(&r);
+    trace_facts_free(&f);
+    hist_free(b.h);
+}
+END_TEST
+
 START_TEST(test_run_ending_within_the_quiet_period_is_unknown)
 {
     struct tb b;
@@ -457,6 +511,7 @@ static Suite *staleness_suite(void)
     TCase *tv = tcase_create("converges");
     tcase_add_test(tv, test_equal_maps_converge);
     tcase_add_test(tv, test_different_maps_after_the_quiet_period_do_not_converge);
+    tcase_add_test(tv, test_sharded_maps_compare_each_key_on_its_holders);
     tcase_add_test(tv, test_run_ending_within_the_quiet_period_is_unknown);
     tcase_add_test(tv, test_paused_and_crashed_nodes_are_left_out);
     tcase_add_test(tv, test_convergence_skipped_without_a_map);
