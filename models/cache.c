@@ -37,9 +37,11 @@
  * Messages are one fixed-layout struct, validated by length and content. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "model.h"
 #include "store.h"
 
@@ -85,6 +87,7 @@ struct cache_entry {
     bool dirty;             /* write-behind: acknowledged, not yet in the store */
     uint64_t op;            /* dirty: the client operation that wrote value */
 };
+_Static_assert(offsetof(struct cache_entry, key) == 0, "kvmap_find_in needs the key first");
 
 enum cache_wait { CACHE_WAIT_READ, CACHE_WAIT_WRITE, CACHE_WAIT_FLUSH };
 
@@ -136,18 +139,7 @@ static const char *cache_policy_name(enum cache_policy p)
 /* Index of key in s->entries, or (as ~pos) where it would be inserted. */
 static ptrdiff_t cache_find(const struct cache_state *s, const char *key)
 {
-    size_t lo = 0, hi = s->n_entries;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->entries[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
+    return kvmap_find_in(s->entries, s->n_entries, sizeof *s->entries, key);
 }
 
 /* The entry for key, created zeroed if absent. key is < CACHE_KEY_MAX long. */
@@ -157,11 +149,8 @@ static struct cache_entry *cache_slot(struct cache_state *s, const char *key)
     if (i >= 0)
         return &s->entries[i];
     size_t pos = (size_t)~i;
-    SIM_GROW(s->entries, s->cap_entries, s->n_entries + 1);
-    memmove(&s->entries[pos + 1], &s->entries[pos], (s->n_entries - pos) * sizeof *s->entries);
-    memset(&s->entries[pos], 0, sizeof s->entries[pos]);
-    memcpy(s->entries[pos].key, key, strlen(key));
-    s->n_entries++;
+    s->entries = kvmap_insert_in(s->entries, &s->n_entries, &s->cap_entries, sizeof *s->entries,
+                                 pos, key, CACHE_KEY_MAX);
     return &s->entries[pos];
 }
 

@@ -32,10 +32,11 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "model.h"
 #include "ring.h"
 
-#define HR_KEY_MAX 48
+#define HR_KEY_MAX KVMAP_KEY_MAX
 
 enum hr_msg_type { HR_MSG_HEARTBEAT = 1, HR_MSG_HANDOFF, HR_MSG_FORWARD, HR_MSG_ANSWER };
 
@@ -68,11 +69,6 @@ struct hr_pending {
 #define HR_TIMER_HEARTBEAT 1u
 #define HR_ROUTER 0            /* router mode: node n1 routes, the others store */
 
-struct hr_kv {
-    char key[HR_KEY_MAX];
-    int64_t value;
-};
-
 struct hr_state {
     int self;
     int n;
@@ -83,7 +79,7 @@ struct hr_state {
     sim_time *heard;           /* per node: local clock of the last heartbeat */
     int32_t *owner;            /* per measured key: its owner in the current view */
     int32_t *mod_owner;        /* per measured key: its owner under modulo placement */
-    struct hr_kv *kv;          /* the data this node holds, sorted by key */
+    struct kv_entry *kv;          /* the data this node holds, sorted by key */
     size_t n_kv, cap_kv;
     uint64_t rebalances, handed_off;
     bool routed;               /* membership = "router" */
@@ -180,34 +176,12 @@ static void hr_write_load(const struct hr_state *s, jw *j)
 
 static ptrdiff_t hr_kv_find(const struct hr_state *s, const char *key)
 {
-    size_t lo = 0, hi = s->n_kv;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->kv[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
+    return kvmap_find(s->kv, s->n_kv, key);
 }
 
 static void hr_kv_set(struct hr_state *s, const char *key, int64_t value)
 {
-    ptrdiff_t i = hr_kv_find(s, key);
-    if (i >= 0) {
-        s->kv[i].value = value;
-        return;
-    }
-    size_t pos = (size_t)~i;
-    SIM_GROW(s->kv, s->cap_kv, s->n_kv + 1);
-    memmove(&s->kv[pos + 1], &s->kv[pos], (s->n_kv - pos) * sizeof *s->kv);
-    memset(&s->kv[pos], 0, sizeof s->kv[pos]);
-    memcpy(s->kv[pos].key, key, strlen(key));
-    s->kv[pos].value = value;
-    s->n_kv++;
+    kvmap_set(&s->kv, &s->n_kv, &s->cap_kv, key, value);
 }
 
 /* Send every key this node holds but no longer owns to its owner. */

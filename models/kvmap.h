@@ -27,4 +27,14 @@ bool kvmap_get(const struct kv_entry *kv, size_t n, const char *key, int64_t *va
 /* Set key to value, inserting it in order (growing *kv) if absent. */
 void kvmap_set(struct kv_entry **kv, size_t *n, size_t *cap, const char *key, int64_t value);
 
+/* The same search and insertion for sorted arrays of other entry types,
+ * whose first member is the key as a char array (check with offsetof):
+ * stride is the entry's size. kvmap_find_in returns what kvmap_find does;
+ * kvmap_insert_in opens a zeroed entry at pos (the ~ of a failed find),
+ * copies key into it (at most key_max - 1 bytes) and returns the array,
+ * which may have moved: s->e = kvmap_insert_in(s->e, &s->n, &s->cap, ...). */
+ptrdiff_t kvmap_find_in(const void *entries, size_t n, size_t stride, const char *key);
+void *kvmap_insert_in(void *entries, size_t *n, size_t *cap, size_t stride, size_t pos,
+                      const char *key, size_t key_max);
+
 #endif

@@ -39,9 +39,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "crdt.h"
 #include "model.h"
 #include "sort.h"
@@ -97,6 +99,7 @@ struct ml_kv {
     bool dirty;              /* changed since the last batch went out */
     union ml_val v;
 };
+_Static_assert(offsetof(struct ml_kv, key) == 0, "kvmap_find_in needs the key first");
 
 enum ml_msg_type { ML_MSG_UPDATE = 1, ML_MSG_SYNC };
 
@@ -223,18 +226,7 @@ static void ml_val_init(const struct ml_state *s, union ml_val *v)
 
 static ptrdiff_t ml_find(const struct ml_state *s, const char *key)
 {
-    size_t lo = 0, hi = s->n_kv;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->kv[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
+    return kvmap_find_in(s->kv, s->n_kv, sizeof *s->kv, key);
 }
 
 /* The entry of key, created empty if missing. The pointer is valid until
@@ -245,13 +237,9 @@ static struct ml_kv *ml_entry(struct ml_state *s, const char *key)
     if (i >= 0)
         return &s->kv[i];
     size_t pos = (size_t)~i;
-    SIM_GROW(s->kv, s->cap_kv, s->n_kv + 1);
-    memmove(&s->kv[pos + 1], &s->kv[pos], (s->n_kv - pos) * sizeof *s->kv);
+    s->kv = kvmap_insert_in(s->kv, &s->n_kv, &s->cap_kv, sizeof *s->kv, pos, key, ML_KEY_MAX);
     struct ml_kv *e = &s->kv[pos];
-    memset(e, 0, sizeof *e);
-    memcpy(e->key, key, strlen(key));   /* key is < ML_KEY_MAX long */
     ml_val_init(s, &e->v);
-    s->n_kv++;
     return e;
 }
 

@@ -48,9 +48,11 @@
  * whole maps), no membership changes. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "model.h"
 #include "quorum.h"
 #include "ring.h"
@@ -98,6 +100,7 @@ struct q_entry {
     uint32_t pad;
     struct q_ver ver[Q_SIB_MAX];
 };
+_Static_assert(offsetof(struct q_entry, key) == 0, "kvmap_find_in needs the key first");
 
 /* The header of every message; n_ver versions follow it. */
 struct q_hdr {
@@ -413,18 +416,7 @@ static void q_entry_init(struct q_entry *e, const char *key)
 
 static ptrdiff_t q_find(const struct q_state *s, const char *key)
 {
-    size_t lo = 0, hi = s->n_kv;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->kv[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
+    return kvmap_find_in(s->kv, s->n_kv, sizeof *s->kv, key);
 }
 
 /* The entry for key, created empty if missing. */
@@ -434,10 +426,7 @@ static struct q_entry *q_slot(struct q_state *s, const char *key)
     if (i >= 0)
         return &s->kv[i];
     size_t pos = (size_t)~i;
-    SIM_GROW(s->kv, s->cap_kv, s->n_kv + 1);
-    memmove(&s->kv[pos + 1], &s->kv[pos], (s->n_kv - pos) * sizeof *s->kv);
-    q_entry_init(&s->kv[pos], key);
-    s->n_kv++;
+    s->kv = kvmap_insert_in(s->kv, &s->n_kv, &s->cap_kv, sizeof *s->kv, pos, key, Q_KEY_MAX);
     return &s->kv[pos];
 }
 

@@ -38,9 +38,11 @@
  * Messages are one fixed-layout struct, validated by length and content. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "kvmap.h"
 #include "model.h"
 #include "store.h"
 
@@ -130,6 +132,7 @@ struct tpc_kv {
     int64_t value;
     uint64_t lock;            /* txn holding the key, 0 = free */
 };
+_Static_assert(offsetof(struct tpc_kv, key) == 0, "kvmap_find_in needs the key first");
 
 /* A participant's transaction between exec and its outcome. */
 struct tpc_ptxn {
@@ -327,18 +330,7 @@ static void tpc_send(struct tpc_state *s, node_ctx *ctx, int to, uint32_t type, 
 
 static ptrdiff_t tpc_kv_find(const struct tpc_state *s, const char *key)
 {
-    size_t lo = 0, hi = s->n_kv;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->kv[mid].key, key);
-        if (c == 0)
-            return (ptrdiff_t)mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return ~(ptrdiff_t)lo;
+    return kvmap_find_in(s->kv, s->n_kv, sizeof *s->kv, key);
 }
 
 static struct tpc_kv *tpc_kv_get(struct tpc_state *s, const char *key)
@@ -347,11 +339,7 @@ static struct tpc_kv *tpc_kv_get(struct tpc_state *s, const char *key)
     if (i >= 0)
         return &s->kv[i];
     size_t pos = (size_t)~i;
-    SIM_GROW(s->kv, s->cap_kv, s->n_kv + 1);
-    memmove(&s->kv[pos + 1], &s->kv[pos], (s->n_kv - pos) * sizeof *s->kv);
-    memset(&s->kv[pos], 0, sizeof s->kv[pos]);
-    memcpy(s->kv[pos].key, key, strlen(key));
-    s->n_kv++;
+    s->kv = kvmap_insert_in(s->kv, &s->n_kv, &s->cap_kv, sizeof *s->kv, pos, key, sizeof s->kv[pos].key);
     return &s->kv[pos];
 }
 
