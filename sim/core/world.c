@@ -267,8 +267,10 @@ static sim_time local_clock(const struct node_ctx *n, sim_time global)
 /* Global delay after which the local clock has advanced by local_delay. */
 static sim_time global_delay(const struct node_ctx *n, sim_time local_delay)
 {
-    if (n->drift_ppb == 0 || local_delay <= 0)
-        return local_delay < 0 ? 0 : local_delay;
+    if (local_delay <= 0)
+        return 0;
+    if (n->drift_ppb == 0)   /* clamped so that now + delay cannot overflow */
+        return local_delay > SIM_TIME_LIMIT ? SIM_TIME_LIMIT : local_delay;
     i128 num = (i128)local_delay * 1000000000;
     i128 den = 1000000000 + (i128)n->drift_ppb;
     if (den <= 0)

@@ -483,6 +483,21 @@ START_TEST(test_skewed_clock_runs_fast_and_timers_follow_it)
 }
 END_TEST
 
+/* A model may ask for any delay: beyond the run limit it is clamped there,
+ * never added to the clock with an overflow (UBSan checks the sum). */
+START_TEST(test_huge_timer_delay_is_clamped_not_overflowed)
+{
+    world *w = make_captured_world(1);
+    ck_assert_int_eq(world_run(w, 5 * SIM_MS), WORLD_OK);
+    node_timer_set(captured[0], INT64_MAX, 1);
+    node_timer_set(captured[0], INT64_MAX - 1, 1);
+    node_timer_set(captured[0], 10 * SIM_MS, 10);
+    ck_assert_int_eq(world_run(w, 1 * SIM_S), WORLD_OK);
+    ck_assert_int_eq(T.timer_fired[0], 10);   /* the huge ones never came due */
+    world_free(w);
+}
+END_TEST
+
 START_TEST(test_cancelled_timer_does_not_fire)
 {
     world *w = make_captured_world(1);
@@ -885,6 +900,7 @@ static Suite *world_suite(void)
     tcase_add_test(tc, test_crash_keeps_only_synced_store);
     tcase_add_test(tc, test_pause_delays_timers_and_messages);
     tcase_add_test(tc, test_skewed_clock_runs_fast_and_timers_follow_it);
+    tcase_add_test(tc, test_huge_timer_delay_is_clamped_not_overflowed);
     tcase_add_test(tc, test_cancelled_timer_does_not_fire);
     tcase_add_test(tc, test_same_seed_gives_identical_trace);
     tcase_add_test(tc, test_event_limit_stops_a_runaway);
