@@ -18,6 +18,8 @@ extern const struct model saga_model;
 extern const struct model lock_model;
 extern const struct model cache_model;
 extern const struct model hashring_model;
+extern const struct model resilience_model;
+extern const struct model eventlog_model;
 
 /* In the order `sim list` shows them: teaching order, simplest first. */
 static const struct model *const registry[] = {
@@ -33,6 +35,8 @@ static const struct model *const registry[] = {
     &lock_model,
     &cache_model,
     &hashring_model,
+    &resilience_model,
+    &eventlog_model,
     NULL,
 };
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "check/checker.h"
 #include "check/history.h"
+#include "check/slo.h"
 #include "explain.h"
 #include "core/exitcodes.h"
 #include "core/alloc.h"
@@ -50,7 +51,10 @@ static const char run_help[] =
     "are decided after the run by that checker on the trace, as sim check would;\n"
     "with --no-trace or --trace - the run is repeated into a temporary trace for\n"
     "them (the same seed gives the same run). Their verdicts are in the summary,\n"
-    "not in the trace.\n"
+    "not in the trace. expect{ slo = { availability = 0.999, p99 = ms(50) } }\n"
+    "states a service-level objective, judged the same way on the client\n"
+    "operations; the verdict gives the figures and the worst window\n"
+    "(docs/lua-api.md).\n"
     "\n"
     "A broken model invariant stops the run there; the trace's \"invariant\" line\n"
     "and the summary show it with the last node events before it. Unless an\n"
@@ -221,6 +225,30 @@ static int check_expectations(struct lsim_result *res, const char *path, char *e
             code = SIM_EXIT_INTERNAL;
         } else
             decide(res, checkers[i], &r);
+        check_result_free(&r);
+    }
+    /* slo expectations: the k-th one is the trace's k-th "slo" line */
+    size_t k_slo = 0;
+    for (int i = 0; i < res->n_expect && code == 0; i++) {
+        struct lsim_expect *e = &res->expect[i];
+        if (!e->checker || strcmp(e->checker_name, "slo") != 0)
+            continue;
+        struct slo_spec spec;
+        struct check_result r;
+        check_result_init(&r);
+        if (k_slo >= facts.n_slo || slo_spec_read(facts.slo[k_slo], &spec, r.reason, sizeof r.reason) != 0) {
+            e->held = false;
+            snprintf(e->detail, sizeof e->detail, "the trace lacks this objective's slo line");
+        } else {
+            slo_judge(&spec, h, &facts, &r);
+            enum check_verdict want = e->want ? CHECK_HOLDS : CHECK_VIOLATED;
+            e->held = r.verdict == want;
+            snprintf(e->detail, sizeof e->detail, "%s, %s: %s",
+                     r.verdict == CHECK_HOLDS ? "met" : r.verdict == CHECK_VIOLATED ? "broken" : "unknown",
+                     e->held ? "as expected" : e->want ? "expected to be met" : "expected to be broken",
+                     r.reason);
+        }
+        k_slo++;
         check_result_free(&r);
     }
     trace_facts_free(&facts);

@@ -433,7 +433,9 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
                                                 "\"what\":\"unblocked\"", "\"what\":\"saga\"",
                                                 "\"what\":\"step\"", "\"what\":\"compensate\"",
                                                 "\"what\":\"granted\"", "\"what\":\"acquired\"", "\"what\":\"released\"",
-                                                "\"what\":\"lease_over\"", "\"what\":\"storage_write\"", NULL };
+                                                "\"what\":\"lease_over\"", "\"what\":\"storage_write\"",
+                                                "\"what\":\"appended\"", "\"what\":\"assigned\"",
+                                                "\"what\":\"consumed\"", NULL };
             int k = 0;
             while (kept[k] && !strstr(line, kept[k]))
                 k++;
@@ -460,6 +462,17 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
                     .what = what, .obj = o };
             } else
                 cJSON_Delete(o);
+            continue;
+        }
+        if (strcmp(ev, "slo") == 0) {
+            cJSON *o = cJSON_ParseWithLength(line, (size_t)n);
+            if (!o) {
+                snprintf(err, errlen, "%s:%ld: not a JSON object", path, lineno);
+                rc = HIST_EFORMAT;
+                break;
+            }
+            out->slo = sim_xrealloc(out->slo, (out->n_slo + 1) * sizeof *out->slo);
+            out->slo[out->n_slo++] = o;
             continue;
         }
         if (!wanted(ev))
@@ -509,6 +522,9 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
 
 void trace_facts_free(struct trace_facts *f)
 {
+    for (size_t i = 0; i < f->n_slo; i++)
+        cJSON_Delete(f->slo[i]);
+    sim_free(f->slo);
     sim_free(f->model);
     sim_free(f->cap_class);
     cJSON_Delete(f->params);
@@ -582,13 +598,14 @@ const struct checker invariants_checker = {
 extern const struct checker converges_checker;
 extern const struct checker atomicity_checker, nonblocking_checker, read_committed_checker, saga_checker;
 extern const struct checker mutual_exclusion_checker;
+extern const struct checker delivery_checker, exactly_once_checker;
 
 int check_run(const struct checker *c, const struct check_input *in, struct check_result *out)
 {
     char why[200];
     bool any_history = c == &converges_checker || c == &invariants_checker || c == &atomicity_checker ||
                        c == &nonblocking_checker || c == &read_committed_checker || c == &saga_checker ||
-                       c == &mutual_exclusion_checker;
+                       c == &mutual_exclusion_checker || c == &delivery_checker || c == &exactly_once_checker;
     if (!any_history && !hist_registers_only(in->h, why, sizeof why)) {
         out->verdict = CHECK_SKIPPED;
         check_say(out->reason, sizeof out->reason,

@@ -82,10 +82,15 @@ struct trace_facts {
     /* the model notes the checkers of transactions, sagas and locks read
      * (the kinds listed in kept[] in trace_facts_read: "decision",
      * "blocked", "unblocked", "saga", "step", "compensate", "granted",
-     * "acquired", "released", "lease_over", "storage_write"), in trace
+     * "acquired", "released", "lease_over", "storage_write", and the event
+     * log's "appended", "assigned", "consumed"), in trace
      * order; other notes are not kept, so memory stays bounded */
     struct trace_note *notes;
     size_t n_notes;
+    /* the service-level objectives expect{slo = ...} declared ("slo"
+     * lines, whole, owned), in trace order; judged by sim/check/slo.c */
+    struct cJSON **slo;
+    size_t n_slo;
 };
 
 struct trace_note {

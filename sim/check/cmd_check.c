@@ -4,6 +4,7 @@
 #include "sort.h"
 
 #include "check/checker.h"
+#include "check/slo.h"
 #include "check/histgen.h"
 #include "check/history.h"
 #include "check/linearizable.h"
@@ -39,6 +40,9 @@ static const char check_help_tail[] =
     "\n"
     "Checkers marked * need a sim trace (partitions, crashes, final states): on\n"
     "Jepsen and Porcupine files they are skipped. See docs/checkers.md.\n"
+    "A trace whose scenario declared service-level objectives (expect{ slo = ...})\n"
+    "gets one more line, slo: each objective met or broken, with the figures and\n"
+    "the worst window (not with --only).\n"
     "\n"
     "options:\n"
     "  --format FORMAT  what FILE is: trace (a sim trace, the default), jepsen\n"
@@ -521,6 +525,16 @@ int cmd_check(int argc, char **argv)
             code = SIM_EXIT_INTERNAL;
             goto out;
         }
+        violated |= run->result.verdict == CHECK_VIOLATED;
+        unknown |= run->result.verdict == CHECK_UNKNOWN;
+    }
+    /* the objectives a scenario declared (expect{slo = ...}): judged only
+     * when the trace has them, so other traces print what they always did */
+    if (have_facts && facts.n_slo > 0 && !only) {
+        struct check_run *run = &runs[n_runs++];
+        run->checker = &slo_checker;
+        check_result_init(&run->result);
+        slo_checker.run(&in, &run->result);
         violated |= run->result.verdict == CHECK_VIOLATED;
         unknown |= run->result.verdict == CHECK_UNKNOWN;
     }

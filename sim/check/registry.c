@@ -11,6 +11,7 @@ extern const struct checker staleness_checker, no_lost_writes_checker, converges
 extern const struct checker invariants_checker, cap_checker;
 extern const struct checker atomicity_checker, nonblocking_checker, read_committed_checker, saga_checker;
 extern const struct checker mutual_exclusion_checker;
+extern const struct checker delivery_checker, exactly_once_checker;
 
 const struct checker *const checkers[] = {
     &linearizable_checker,
@@ -29,6 +30,8 @@ const struct checker *const checkers[] = {
     &nonblocking_checker,
     &saga_checker,
     &mutual_exclusion_checker,
+    &delivery_checker,
+    &exactly_once_checker,
     &cap_checker,
     NULL,
 };

@@ -424,6 +424,7 @@ static void send_attempt(world *w, struct client *c, int node)
     size_t mb = (size_t)p->n_micro * sizeof p->micro[0];
     /* payload: the micro-operations first (8-aligned in the envelope), then the context */
     struct envelope *env = world_envelope_new(w, c->endpoint, node, MSG_REQUEST, mb + cl);
+    env->req = p->op.id;
     env->u.op = p->op;
     env->u.op.ctx = NULL;
     env->u.op.ctx_len = cl;
@@ -581,6 +582,7 @@ static void complete(world *w, struct client *c, const char *ev, bool has_value,
     else
         w->stats.ops_info++;
     world_trace_op(w, ev, c, p, has_value, value, error);
+    world_req_finished(w, p->op.id);
     p->active = false;
     p->token = 0;
     next_after_completion(w, c);

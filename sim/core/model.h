@@ -200,6 +200,14 @@ void node_reply_txn(node_ctx *ctx, const struct sim_op *op, const int64_t *resul
  * current event and the model should carry on with a fallback. */
 int node_call(node_ctx *ctx, const char *param, const char *key, int64_t a, int64_t b, int64_t *out);
 
+/* The request id: the client operation that (directly, or through messages
+ * and timers) caused the running handler, or 0 when none did. Sends, timers
+ * and notes made by the handler carry it ("req" in the trace). A model that
+ * queues work and serves it later from another context saves node_req and
+ * restores it with node_set_req before the sends that serve it (0 clears). */
+uint64_t node_req(const node_ctx *ctx);
+void node_set_req(node_ctx *ctx, uint64_t req);
+
 /* Note the node's role and term in the trace (only when they change). */
 void node_set_role(node_ctx *ctx, const char *role, int64_t term);
 /* A free-form note: returns a writer inside {"ev":"note","node":...,"what":what}

@@ -63,6 +63,7 @@ void world_free(world *w)
         sim_free(n->name);
     }
     sim_free(w->nodes);
+    sim_free(w->req_done);
     sim_free(w->halt_report);
     for (int i = 0; i < w->n_clients; i++) {
         sim_free(w->clients[i].name);
@@ -516,6 +517,7 @@ struct envelope *world_envelope_new(world *w, int from, int to, enum msg_kind ki
     env->to = to;
     env->kind = kind;
     env->len = len;
+    env->req = w->cur_req;
     return env;
 }
 
@@ -615,6 +617,10 @@ void world_send_envelope(world *w, struct envelope *env)
         jw *j = TRACE_BEGIN(w->tr, w->now, "send");
         trace_route(w, j, env);
         describe_envelope(w, j, env);
+        if (env->req) {
+            JW_APPEND(j, ",\"req\":");
+            jw_append_int(j, (int64_t)env->req);
+        }
         tend(w);
     }
     if (fate.verdict != NET_DELIVER) {
@@ -627,6 +633,31 @@ void world_send_envelope(world *w, struct envelope *env)
         w->stats.msgs_duplicated++;
     for (int c = 0; c < fate.copies; c++)
         evq_push(w->q, w->now + fate.delay[c], EV_DELIVER, (uint32_t)env->to, (uint64_t)c, env);
+}
+
+/* ---- request ids ------------------------------------------------------------ */
+
+void world_req_finished(world *w, uint64_t req)
+{
+    size_t word = (size_t)(req / 64);
+    if (word >= w->req_done_words) {
+        size_t n = w->req_done_words ? w->req_done_words : 16;
+        while (n <= word)
+            n *= 2;
+        w->req_done = sim_xrealloc(w->req_done, n * sizeof *w->req_done);
+        memset(w->req_done + w->req_done_words, 0, (n - w->req_done_words) * sizeof *w->req_done);
+        w->req_done_words = n;
+    }
+    w->req_done[word] |= (uint64_t)1 << (req % 64);
+}
+
+/* req while its client still waits for the outcome, else 0. */
+static uint64_t req_live(const world *w, uint64_t req)
+{
+    size_t word = (size_t)(req / 64);
+    if (req == 0 || (word < w->req_done_words && (w->req_done[word] >> (req % 64) & 1)))
+        return 0;
+    return req;
 }
 
 /* ---- the node context API ------------------------------------------------- */
@@ -668,7 +699,7 @@ uint64_t node_timer_set(node_ctx *ctx, sim_time delay, uint64_t tag)
     uint64_t id = w->next_timer_id++;
     /* ids only grow, so appending keeps the array sorted */
     SIM_GROW(ctx->timers, ctx->cap_timers, ctx->n_timers + 1);
-    ctx->timers[ctx->n_timers++] = (struct timer_slot){ id, tag };
+    ctx->timers[ctx->n_timers++] = (struct timer_slot){ id, tag, w->cur_req };
     evq_push(w->q, w->now + global_delay(ctx, delay), EV_TIMER, (uint32_t)ctx->index, id, NULL);
     return id;
 }
@@ -720,6 +751,7 @@ void node_reply(node_ctx *ctx, const struct sim_op *op, const struct sim_reply *
         cl = SIM_CTX_MAX;
     size_t vbytes = (size_t)nv * sizeof(int64_t);
     struct envelope *env = world_envelope_new(w, ctx->index, to, MSG_REPLY, vbytes + cl);
+    env->req = op->id;   /* a reply belongs to its operation, whatever runs now */
     env->u.r.op = *op;
     env->u.r.op.ctx = NULL;
     env->u.r.op.ctx_len = 0;
@@ -792,7 +824,19 @@ jw *node_note_begin(node_ctx *ctx, const char *what)
     jw *j = tbegin(w, "note");
     jw_kstr(j, "node", ctx->name);
     jw_kstr(j, "what", what);
+    if (w->cur_req)
+        jw_kint(j, "req", (int64_t)w->cur_req);
     return j;
+}
+
+uint64_t node_req(const node_ctx *ctx)
+{
+    return ctx->w->cur_req;
+}
+
+void node_set_req(node_ctx *ctx, uint64_t req)
+{
+    ctx->w->cur_req = req;
 }
 
 void node_note_end(node_ctx *ctx)
@@ -830,6 +874,8 @@ static void deliver(world *w, const struct evq_event *ev)
         }
     }
     w->stats.msgs_delivered++;
+    /* the handler runs on behalf of the request that caused the message */
+    w->cur_req = req_live(w, env->kind == MSG_REQUEST ? env->u.op.id : env->req);
     if (w->tr) {
         jw *j = TRACE_BEGIN(w->tr, w->now, "deliver");
         trace_route(w, j, env);
@@ -873,6 +919,7 @@ static void fire_timer(world *w, const struct evq_event *ev)
         return;
     }
     uint64_t tag = slot->tag;
+    w->cur_req = req_live(w, slot->req);   /* a timer set for a request works for it still */
     timer_remove_at(n, pos);
     w->stats.timers++;
     if (w->tr) {
@@ -880,6 +927,8 @@ static void fire_timer(world *w, const struct evq_event *ev)
         jw_kstr(j, "node", n->name);
         jw_kint(j, "timer", (int64_t)ev->arg);
         jw_kint(j, "tag", (int64_t)tag);
+        if (w->cur_req)
+            jw_kint(j, "req", (int64_t)w->cur_req);
         tend(w);
     }
     if (w->model->check)
@@ -1114,6 +1163,7 @@ int world_run(world *w, sim_time until)
         assert(ev.at >= w->now);
         w->now = ev.at;
         w->stats.events++;
+        w->cur_req = 0;   /* no request is current until a dispatch says so */
         bool node_event = false;
         switch (ev.kind) {
         case EV_DELIVER:
@@ -1144,6 +1194,7 @@ int world_run(world *w, sim_time until)
         default:
             assert(!"unknown event kind");
         }
+        w->cur_req = 0;   /* what the script does between runs is nobody's request */
         if (node_event && w->model->check)
             run_check(w);
         if (w->stop)

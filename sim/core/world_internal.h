@@ -31,6 +31,7 @@ struct envelope {
     int to;
     enum msg_kind kind;
     int refs;
+    uint64_t req;       /* the client operation that caused this message, 0 = none */
     union {
         struct sim_op op;                      /* MSG_REQUEST */
         struct { struct sim_op op; struct sim_reply reply; } r; /* MSG_REPLY */
@@ -58,6 +59,7 @@ struct recent_event {
 struct timer_slot {
     uint64_t id;
     uint64_t tag;
+    uint64_t req;       /* the request current when the timer was set, 0 = none */
 };
 
 struct node_ctx {
@@ -150,6 +152,16 @@ struct world {
     uint64_t next_msg_id;
     uint64_t next_timer_id;
     uint64_t next_token;
+    /* The client operation whose handling is running now (0 = none): set
+     * when a request, a message or a timer caused by one is dispatched, and
+     * copied into every send and timer made meanwhile (node_req). */
+    uint64_t cur_req;
+    /* one bit per op id: set when the client has the operation's outcome.
+     * A message or timer of a finished request runs with no request, so a
+     * periodic timer re-armed under one (a heartbeat) does not carry it on
+     * for the rest of the run. */
+    uint64_t *req_done;
+    size_t req_done_words;
 
     char **qnames;           /* endpoint names as JSON strings, for the trace */
     size_t *qname_len;
@@ -186,6 +198,8 @@ void world_trace_op(world *w, const char *ev, const struct client *c, const stru
                     bool has_value, int64_t value, const char *error);
 int world_endpoint_is_client(const world *w, int e);
 void world_cache_names(world *w);   /* after endpoints are added */
+
+void world_req_finished(world *w, uint64_t req);   /* the client has its outcome */
 
 /* client.c */
 void client_setup(world *w, int wl_index);

@@ -2291,6 +2291,89 @@ static void expect_checker(lua_State *L, struct lsim *s, const char *name, const
         fail(L, "expect: too many expectations (at most %d in a run)", LSIM_MAX_EXPECT);
 }
 
+/* expect{slo = {availability = 0.999, p99 = ms(50), window = s(1), met = true}}:
+ * check the values, write the "slo" trace line the judge reads
+ * (sim/check/slo.c) and record a checker expectation "slo", decided after
+ * the run like the others (want = met). */
+static void expect_slo(lua_State *L, struct lsim *s, int vidx, struct lsim_expect *out)
+{
+    static const char *const fields[] = { "availability", "p50", "p90", "p95", "p99", "p999",
+                                          "window", "met", NULL };
+    static const char *const pcts[] = { "p50", "p90", "p95", "p99", "p999", NULL };
+    const char *fn = "expect: slo";
+    if (lua_type(L, vidx) != LUA_TTABLE)
+        fail(L, "expect: slo must be a table like {availability = 0.999, p99 = ms(50)}, got %s",
+             luaL_typename(L, vidx));
+    check_fields(L, vidx, fn, fields, false);
+    /* every value is checked before the trace line is begun: fail() does
+     * not return, and must not leave a line half written */
+    double avail = -1;
+    sim_time bound[5] = { 0, 0, 0, 0, 0 }, window = 0;
+    bool any = false;
+    if (field(L, vidx, "availability") != LUA_TNIL) {
+        char g[64];
+        double a = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : -1;
+        if (!(a > 0 && a <= 1))
+            fail(L, "expect: slo: availability must be a fraction above 0 and at most 1, like 0.999, "
+                 "got %s", got(L, -1, g, sizeof g));
+        avail = a;
+        any = true;
+    }
+    lua_pop(L, 1);
+    for (int k = 0; pcts[k]; k++) {
+        if (field(L, vidx, pcts[k]) != LUA_TNIL) {
+            char what[64];
+            snprintf(what, sizeof what, "%s (a latency bound)", pcts[k]);
+            sim_time v = check_time(L, -1, fn, what);
+            if (v <= 0)
+                fail(L, "expect: slo: %s must be a latency above 0, like ms(50)", pcts[k]);
+            bound[k] = v;
+            any = true;
+        }
+        lua_pop(L, 1);
+    }
+    if (field(L, vidx, "window") != LUA_TNIL) {
+        sim_time v = check_time(L, -1, fn, "window");
+        if (v <= 0)
+            fail(L, "expect: slo: window must be a duration above 0, like s(1)");
+        window = v;
+    }
+    lua_pop(L, 1);
+    bool met = true;
+    if (field(L, vidx, "met") != LUA_TNIL)
+        met = check_bool(L, -1, fn, "met");
+    lua_pop(L, 1);
+    if (!any)
+        fail(L, "expect: slo needs an objective: availability = 0.999, or a latency bound p50, p90, "
+             "p95, p99 or p999 = ms(...)");
+    snprintf(out->checker_name, sizeof out->checker_name, "slo");
+    out->checker = true;
+    out->want = met;
+    luaL_where(L, 1);
+    size_t len;
+    const char *where = lua_tolstring(L, -1, &len);
+    while (len > 0 && (where[len - 1] == ':' || where[len - 1] == ' '))
+        len--;
+    snprintf(out->where, sizeof out->where, "%.*s", (int)len, where);
+    lua_pop(L, 1);
+    if (s->res->n_expect >= LSIM_MAX_EXPECT)
+        fail(L, "expect: too many expectations (at most %d in a run)", LSIM_MAX_EXPECT);
+    struct trace *tr = world_trace(s->w);
+    if (tr) {
+        jw *j = trace_begin(tr, world_now(s->w), "slo");
+        if (avail > 0)
+            jw_knum(j, "availability", avail);
+        for (int k = 0; pcts[k]; k++)
+            if (bound[k] > 0)
+                jw_kint(j, pcts[k], bound[k]);
+        if (window > 0)
+            jw_kint(j, "window", window);
+        jw_kbool(j, "met", met);
+        jw_kstr(j, "where", out->where);
+        trace_end(tr);
+    }
+}
+
 static int l_expect(lua_State *L)
 {
     struct lsim *s = self(L);
@@ -2304,6 +2387,18 @@ static int l_expect(lua_State *L)
         lua_rawgeti(L, 2, i);    /* 3: the name */
         const struct expect_kind *k = NULL;
         const char *checker = NULL;
+        if (lua_type(L, 3) == LUA_TSTRING && strcmp(lua_tostring(L, 3), "slo") == 0) {
+            struct lsim_expect rec;
+            memset(&rec, 0, sizeof rec);
+            snprintf(rec.name, sizeof rec.name, "slo");
+            lua_pushvalue(L, 3);
+            lua_rawget(L, 1);    /* 4: the value */
+            expect_slo(L, s, 4, &rec);
+            s->res->expect[s->res->n_expect++] = rec;
+            s->res->n_checker_expect++;
+            lua_settop(L, 2);
+            continue;
+        }
         if (lua_type(L, 3) == LUA_TSTRING) {
             for (const struct expect_kind *e = expect_kinds; e->name && !k; e++)
                 if (strcmp(e->name, lua_tostring(L, 3)) == 0)
@@ -2322,7 +2417,9 @@ static int l_expect(lua_State *L)
             for (int c = 0; s->opt->checkers && s->opt->checkers[c] && used < sizeof list; c++)
                 used += (size_t)snprintf(list + used, sizeof list - used, ", %s", s->opt->checkers[c]);
             if (is_checker(s, "cap") && used < sizeof list)
-                snprintf(list + used, sizeof list - used, ", pacelc");
+                used += (size_t)snprintf(list + used, sizeof list - used, ", pacelc");
+            if (used < sizeof list)
+                snprintf(list + used, sizeof list - used, ", slo");
             fail(L, "expect: unknown expectation %s (known: %s)", key, list);
         }
         lua_pushvalue(L, 3);

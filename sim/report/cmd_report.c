@@ -15,7 +15,7 @@
 /* ==== help ================================================================ */
 
 static const char report_help[] =
-    "usage: sim report TRACE [-o FILE] [--text] [--color | --no-color]\n"
+    "usage: sim report TRACE [-o FILE] [--text] [--req ID] [--color | --no-color]\n"
     "\n"
     "Make a report of a trace: one self-contained HTML page (no network access\n"
     "needed: inline SVG and a little JavaScript), or text for a terminal.\n"
@@ -28,7 +28,11 @@ static const char report_help[] =
     "network splits shaded, crashes, restarts, pauses and clock changes marked;\n"
     "hover an arrow for the message); each node's role over time; latency\n"
     "percentiles and histograms per operation type; throughput over time;\n"
-    "availability per side during each split; the final states. Zoom with the\n"
+    "availability per side during each split; RED per service (rate, errors,\n"
+    "p50/p95/p99 per time window: the clients' view and the models' served\n"
+    "notes) and USE per node (utilization and queue from load notes, else the\n"
+    "messages in flight to it; drops; time down); the final states. Click an\n"
+    "operation to highlight the messages and notes of its request. Zoom with the\n"
     "wheel or the buttons, pan by dragging, and step a time cursor event by\n"
     "event (buttons, or the keys , and .) to see each node's state.\n"
     "\n"
@@ -42,6 +46,9 @@ static const char report_help[] =
     "                     standard output)\n"
     "  --text             verdicts, each node's roles over time, faults and key\n"
     "                     figures as text\n"
+    "  --req ID           print one request's path instead: client operation ID's\n"
+    "                     lines, then every send that carries \"req\":ID with its\n"
+    "                     delivery or drop, and the timers and notes that carry it\n"
     "  --color            colour the text even when stdout is not a terminal\n"
     "  --no-color         never colour the text (the default when not a terminal)\n"
     "  --help, -h         this text\n"
@@ -145,6 +152,7 @@ int cmd_report(int argc, char **argv)
         return 0;
     const char *trace = NULL, *out_path = NULL;
     bool text = false;
+    int64_t req = 0;
     int color = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -154,6 +162,14 @@ int cmd_report(int argc, char **argv)
                 return SIM_EXIT_USAGE;
             }
             out_path = argv[i];
+        } else if (strcmp(a, "--req") == 0) {
+            uint64_t v;
+            if (++i >= argc || !cli_parse_u64(argv[i], &v) || v == 0 || v > (uint64_t)INT64_MAX) {
+                cli_error("report: --req needs a client operation id (a whole number from 1), got %s",
+                          i < argc ? argv[i] : "nothing");
+                return SIM_EXIT_USAGE;
+            }
+            req = (int64_t)v;
         } else if (strcmp(a, "--text") == 0)
             text = true;
         else if (strcmp(a, "--color") == 0)
@@ -172,6 +188,28 @@ int cmd_report(int argc, char **argv)
     if (!trace) {
         cli_error("report: which trace? usage: sim report TRACE [-o FILE] [--text]");
         return SIM_EXIT_USAGE;
+    }
+    if (req) {
+        /* one request's path: a streaming pass, nothing loaded */
+        struct trace_header h;
+        char err[1024];
+        int rc = trace_header_read(trace, &h, err, sizeof err);
+        if (rc) {
+            cli_error("%s", err);
+            return rc;
+        }
+        trace_header_free(&h);
+        const char *path = out_path ? out_path : "-";
+        FILE *out = open_out(path);
+        if (!out)
+            return SIM_EXIT_IO;
+        rc = rep_write_req(trace, req, out, err, sizeof err);
+        int crc = close_out(out, path, rc != 0);
+        if (rc) {
+            cli_error("%s", err);
+            return rc;
+        }
+        return crc;
     }
     char def[4096];
     if (!out_path) {

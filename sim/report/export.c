@@ -48,6 +48,7 @@ bool export_format_parse(const char *name, enum export_format *out)
 struct sent {                  /* a message in flight */
     int64_t id, t;
     int from;
+    int64_t req;               /* perfetto: the send's "req", 0 = none */
     char type[32];
     int64_t *clock;            /* shiviz: the sender's clock after the send (owned) */
     size_t n_clock;            /* its length */
@@ -307,7 +308,8 @@ static int perfetto_line(struct ex *x, const cJSON *o, const char *ev, int64_t t
 {
     if (strcmp(ev, "send") == 0) {
         struct sent s = { .id = jr_i64(o, "id", 0), .t = t,
-                          .from = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "from")) };
+                          .from = name_of(x, cJSON_GetObjectItemCaseSensitive(o, "from")),
+                          .req = jr_i64(o, "req", 0) };
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "msg");
         snprintf(s.type, sizeof s.type, "%s", jr_str(msg, "type", NULL) ? jr_str(msg, "type", NULL) : "message");
         if (s.id > 0 && s.from >= 0)
@@ -318,7 +320,11 @@ static int perfetto_line(struct ex *x, const cJSON *o, const char *ev, int64_t t
         if (to < 0 || !sent_take(x, jr_i64(o, "id", 0), &s))
             return 0;
         char name[80], args[160];
-        snprintf(args, sizeof args, "{\"id\":%" PRId64 ",\"to\":\"%s\"}", s.id, x->names[to]);
+        if (s.req > 0)
+            snprintf(args, sizeof args, "{\"id\":%" PRId64 ",\"to\":\"%s\",\"req\":%" PRId64 "}", s.id,
+                     x->names[to], s.req);
+        else
+            snprintf(args, sizeof args, "{\"id\":%" PRId64 ",\"to\":\"%s\"}", s.id, x->names[to]);
         snprintf(name, sizeof name, "send %s", s.type);
         pf_slice(x, s.from, "msg", name, s.t, 1, args);
         if (ev[1] == 'r') {   /* drop */

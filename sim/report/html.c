@@ -147,6 +147,9 @@ static const char *const css[] = {
     ".plot{flex:1;min-width:0;position:relative}svg.tsvg{width:100%;display:block;background:#fcfcfc;cursor:grab}\n",
     "svg .lanebg{fill:#f1f3f5}svg .op{stroke:none}svg .op.ok{fill:#4caf50}svg .op.fail{fill:#e53935}\n",
     "svg .op.info{fill:#ffb300}svg .op.open{fill:#9e9e9e}svg .op.viol{stroke:#000;stroke-width:2px;vector-effect:non-scaling-stroke}\n",
+    "svg .msg.reqfocus,svg .note.reqfocus{stroke:#7b1fa2;stroke-width:3px}svg .op.reqsel{stroke:#7b1fa2;stroke-width:3px;vector-effect:non-scaling-stroke}\n",
+    "svg .red-ok{fill:#90caf9}svg .red-err{fill:#e53935}svg .red-p99{fill:none;stroke:#6a1b9a;stroke-width:1.5px;vector-effect:non-scaling-stroke}\n",
+    "svg .use-util{fill:#80cbc4}svg .use-sat{fill:none;stroke:#ef6c00;stroke-width:1.5px;vector-effect:non-scaling-stroke}svg .use-err{fill:#e53935}\n",
     "svg .op.focus{fill:#7b1fa2}svg .msg{stroke:#1e88e5;stroke-width:1px;vector-effect:non-scaling-stroke}\n",
     "svg .msg.drop{stroke:#e53935;stroke-dasharray:3 2}svg .msg.inflight{stroke:#999;stroke-dasharray:1 2}\n",
     "svg .msg:hover{stroke-width:3px}svg .lane{stroke:#bbb;stroke-width:1px;vector-effect:non-scaling-stroke}\n",
@@ -366,6 +369,9 @@ static void write_ops(struct page *p)
           "<span><i class=\"sw\" style=\"background:#9e9e9e\"></i>never completed</span>"
           "<span><i class=\"sw\" style=\"background:#fff;border:2px solid #000\"></i>named by a violated checker</span></p>\n",
           out);
+    fputs("<p class=\"legend\">Click an operation to follow its request: the messages, timers' sends and "
+          "notes that carry its id (\"req\" in the trace) turn purple in the diagram of nodes and messages. "
+          "<span id=\"reqinfo\"></span></p>\n", out);
     if (stride > 1)
         fprintf(out, "<p class=\"banner\" id=\"ops-sampled\">%zu operations: every %zu-th is drawn "
                 "(and every operation a violation names); the figures below use all of them.</p>\n",
@@ -544,9 +550,11 @@ static void write_spacetime(struct page *p)
                                                                                           : "msg inflight";
         char a[40], b[40];
         fprintf(out, "<line class=\"%s\" x1=\"%.4f\" y1=\"%g\" x2=\"%.4f\" y2=\"%g\"%s "
-                "data-t0=\"%" PRId64 "\"><title>message %" PRId64 " %s &#8594; %s, sent %s, ",
-                cls, X(p, m->sent), y1, X(p, done), y2,
-                m->end == REP_MSG_DELIVERED ? " data-end=\"delivered\"" : "", m->sent, m->id,
+                "data-t0=\"%" PRId64 "\"", cls, X(p, m->sent), y1, X(p, done), y2,
+                m->end == REP_MSG_DELIVERED ? " data-end=\"delivered\"" : "", m->sent);
+        if (m->req > 0)
+            fprintf(out, " data-req=\"%" PRId64 "\"", m->req);
+        fprintf(out, "><title>message %" PRId64 " %s &#8594; %s, sent %s, ", m->id,
                 H(r->names[m->from]), H(r->names[m->to]), fmt_ms(a, sizeof a, m->sent));
         if (m->end == REP_MSG_DELIVERED)
             fprintf(out, "delivered %s", fmt_ms(b, sizeof b, m->done));
@@ -575,8 +583,11 @@ static void write_spacetime(struct page *p)
         const struct rep_mark *mk = &r->notes[i];
         if (mk->node < 0)
             continue;
-        fprintf(out, "<line class=\"note\" x1=\"%.4f\" x2=\"%.4f\" y1=\"%d\" y2=\"%d\"><title>%.3f ms: ",
-                X(p, mk->t), X(p, mk->t), mk->node * LANE + 2, mk->node * LANE + 8, ms(mk->t));
+        fprintf(out, "<line class=\"note\" x1=\"%.4f\" x2=\"%.4f\" y1=\"%d\" y2=\"%d\"",
+                X(p, mk->t), X(p, mk->t), mk->node * LANE + 2, mk->node * LANE + 8);
+        if (mk->req > 0)
+            fprintf(out, " data-req=\"%" PRId64 "\"", mk->req);
+        fprintf(out, "><title>%.3f ms: ", ms(mk->t));
         esc(out, mk->text);
         fputs("</title></line>\n", out);
     }
@@ -703,6 +714,134 @@ static void write_throughput(struct page *p)
     }
     svg_close(p, 60);
     fputs("</div></div>\n", out);
+}
+
+/* ==== RED per service, USE per node ======================================== */
+
+static void write_obs(struct page *p)
+{
+    const struct rep *r = p->r;
+    const struct rep_obs *ob = &r->obs;
+    FILE *out = p->out;
+    int nw = rep_obs_windows(r);
+    int64_t width = ob->width > 0 ? ob->width : 1;
+    fprintf(out, "<h2 id=\"red-title\">Services: rate, errors, duration (RED)</h2>\n<p>Per %.3f ms window: "
+            "bars are answers per second (blue ok, red errors, both scaled to the busiest window); the "
+            "purple line is the window's p99 latency (scaled to its highest). <i>clients</i> is every "
+            "model's client view, invoke to ok, fail or info; other services come from the model's "
+            "<code>served</code> notes. Percentiles come from a log histogram per window (8 buckets per "
+            "doubling: within 9%%).%s</p>\n", ms(width),
+            ob->any_served ? "" : " This model writes no <code>served</code> notes.");
+    if (ob->n_services > 0) {
+        fputs("<table class=\"grid\" id=\"redtable\"><tr><th>service</th><th>answers</th><th>per s</th>"
+              "<th>errors</th><th>p50</th><th>p95</th><th>p99</th></tr>\n", out);
+        double span = (double)p->end / 1e9;
+        for (int i = 0; i < ob->n_services; i++) {
+            const struct rep_service *s = &ob->services[i];
+            char a[40], b[40], c[40];
+            int64_t v50 = rep_red_pct(s, 0, REP_WINDOWS, 0.5), v95 = rep_red_pct(s, 0, REP_WINDOWS, 0.95),
+                    v99 = rep_red_pct(s, 0, REP_WINDOWS, 0.99);
+            fprintf(out, "<tr><td>%s</td><td>%" PRIu64 "</td><td>%.1f</td><td>%" PRIu64 " (%.1f%%)</td>"
+                    "<td>%s</td><td>%s</td><td>%s</td></tr>\n", H(s->name), s->count,
+                    span > 0 ? (double)s->count / span : 0.0, s->errors,
+                    s->count ? 100.0 * (double)s->errors / (double)s->count : 0.0,
+                    v50 < 0 ? "-" : fmt_ms(a, sizeof a, v50), v95 < 0 ? "-" : fmt_ms(b, sizeof b, v95),
+                    v99 < 0 ? "-" : fmt_ms(c, sizeof c, v99));
+        }
+        fputs("</table>\n", out);
+    }
+    for (int i = 0; i < ob->n_services; i++) {
+        const struct rep_service *s = &ob->services[i];
+        uint32_t top = 1;
+        int64_t top99 = 1;
+        for (int w = 0; w < nw; w++) {
+            top = s->win[w].count > top ? s->win[w].count : top;
+            int64_t v = rep_red_pct(s, w, w + 1, 0.99);
+            top99 = v > top99 ? v : top99;
+        }
+        char id[48];
+        snprintf(id, sizeof id, "red-%d", i);
+        fprintf(out, "<div class=\"lanes\"><div class=\"labels\"><div title=\"%s\">%s</div></div>"
+                "<div class=\"plot\">", H(s->name), H(s->name));
+        svg_open(p, id, 36);
+        for (int w = 0; w < nw; w++) {
+            const struct rep_red_win *x = &s->win[w];
+            if (!x->count)
+                continue;
+            double h = 34.0 * x->count / top, he = 34.0 * x->errors / top;
+            char a[40];
+            int64_t v99 = rep_red_pct(s, w, w + 1, 0.99);
+            fprintf(out, "<rect class=\"red-ok\" x=\"%.4f\" y=\"%.2f\" width=\"%.4f\" height=\"%.2f\">"
+                    "<title>%.3f to %.3f ms: %.1f per s, %u errors, p99 %s</title></rect>", X(p, w * width),
+                    36 - h, X(p, width), h, ms(w * width), ms((w + 1) * width),
+                    (double)x->count * 1e9 / (double)width, x->errors, v99 < 0 ? "-" : fmt_ms(a, sizeof a, v99));
+            if (x->errors)
+                fprintf(out, "<rect class=\"red-err\" x=\"%.4f\" y=\"%.2f\" width=\"%.4f\" height=\"%.2f\"/>",
+                        X(p, w * width), 36 - he, X(p, width), he);
+            fputs("\n", out);
+        }
+        fputs("<polyline class=\"red-p99\" points=\"", out);
+        for (int w = 0; w < nw; w++) {
+            int64_t v = rep_red_pct(s, w, w + 1, 0.99);
+            if (v >= 0)
+                fprintf(out, "%.4f,%.2f ", X(p, w * width + width / 2), 35 - 33.0 * (double)v / (double)top99);
+        }
+        fputs("\"/>\n", out);
+        svg_close(p, 36);
+        fputs("</div></div>\n", out);
+    }
+    fprintf(out, "<h2 id=\"use-title\">Nodes: utilization, saturation, errors (USE)</h2>\n<p>%s Per %.3f ms "
+            "window; red marks count errors (failed <code>served</code> notes and messages to the node "
+            "dropped).</p>\n",
+            ob->any_load ? "Teal bars: utilization (busy workers over capacity, from the model's <code>load</code> "
+                           "notes); orange line: the queue (saturation), scaled to its highest."
+                         : "This model writes no <code>load</code> notes, so what is drawn is the engine's view: "
+                           "the orange line is the mean number of messages in flight to the node (a queue the "
+                           "network holds), scaled to its highest; utilization is unknown.",
+            ms(width));
+    for (int i = 0; i < ob->n_nodes; i++) {
+        const struct rep_node_use *n = &ob->nodes[i];
+        double topq = 1e-9;
+        uint32_t tope = 1;
+        for (int w = 0; w < nw; w++) {
+            double q = (n->has_load ? n->win[w].queue : n->win[w].inflight) / (double)width;
+            topq = q > topq ? q : topq;
+            uint32_t e = n->win[w].errors + n->win[w].drops;
+            tope = e > tope ? e : tope;
+        }
+        char id[48];
+        snprintf(id, sizeof id, "use-%d", i);
+        fprintf(out, "<div class=\"lanes\"><div class=\"labels\"><div>%s</div></div><div class=\"plot\">",
+                H(r->names[i]));
+        svg_open(p, id, 30);
+        for (int w = 0; w < nw; w++) {
+            const struct rep_use_win *x = &n->win[w];
+            double util = n->has_load && x->capacity > 0 ? x->busy / x->capacity : -1;
+            double q = (n->has_load ? x->queue : x->inflight) / (double)width;
+            uint32_t e = x->errors + x->drops;
+            fprintf(out, "<rect style=\"fill:transparent\" x=\"%.4f\" y=\"0\" width=\"%.4f\" height=\"30\">"
+                    "<title>%.3f to %.3f ms: utilization %s%.1f%s, %s %.2f (max %u), %u failed served, "
+                    "%u dropped, down %.1f%%</title></rect>", X(p, w * width), X(p, width), ms(w * width),
+                    ms((w + 1) * width), util < 0 ? "unknown (" : "", util < 0 ? 0.0 : util * 100,
+                    util < 0 ? ")" : "%", n->has_load ? "queue" : "in flight", q,
+                    n->has_load ? x->queue_max : x->inflight_max, x->errors, x->drops, 100.0 * x->down / (double)width);
+            if (util > 0)
+                fprintf(out, "<rect class=\"use-util\" x=\"%.4f\" y=\"%.2f\" width=\"%.4f\" height=\"%.2f\"/>",
+                        X(p, w * width), 30 - 28 * util, X(p, width), 28 * util);
+            if (e)
+                fprintf(out, "<rect class=\"use-err\" x=\"%.4f\" y=\"%.2f\" width=\"%.4f\" height=\"%.2f\"/>",
+                        X(p, w * width), 30 - 8.0 * e / tope, X(p, width) / 3, 8.0 * e / tope);
+            fputs("\n", out);
+        }
+        fputs("<polyline class=\"use-sat\" points=\"", out);
+        for (int w = 0; w < nw; w++) {
+            double q = (n->has_load ? n->win[w].queue : n->win[w].inflight) / (double)width;
+            fprintf(out, "%.4f,%.2f ", X(p, w * width + width / 2), 29 - 27 * q / topq);
+        }
+        fputs("\"/>\n", out);
+        svg_close(p, 30);
+        fputs("</div></div>\n", out);
+    }
 }
 
 static void write_availability(struct page *p)
@@ -1009,11 +1148,19 @@ static const char *const script[] = {
     "[].forEach.call(document.querySelectorAll('.oplink'),function(s){s.addEventListener('click',function(){\n",
     " var id=s.getAttribute('data-op');focusOps(function(r){return r.getAttribute('data-op')===id;});\n",
     " document.getElementById('ops-title').scrollIntoView();});});\n",
+    "var reqinfo=document.getElementById('reqinfo');\n",
+    "function selectReq(id){var n=0,k=0;[].forEach.call(document.querySelectorAll('#spacetime .reqfocus'),function(e){e.classList.remove('reqfocus');});\n",
+    " [].forEach.call(document.querySelectorAll('#ops rect.reqsel'),function(e){e.classList.remove('reqsel');});\n",
+    " [].forEach.call(document.querySelectorAll('#spacetime [data-req=\"'+id+'\"]'),function(e){e.classList.add('reqfocus');if(e.classList.contains('note'))k++;else n++;});\n",
+    " [].forEach.call(document.querySelectorAll('#ops rect[data-op=\"'+id+'\"]'),function(e){e.classList.add('reqsel');});\n",
+    " if(reqinfo)reqinfo.textContent='request '+id+': '+n+' messages and '+k+' notes highlighted in the diagram below (sim report --text --req '+id+' lists them)';return n+k;}\n",
+    "[].forEach.call(document.querySelectorAll('#ops rect.op'),function(r){r.addEventListener('click',function(){selectReq(r.getAttribute('data-op'));});});\n",
     "apply();setCursor(0);\n",
     "if(location.hash==='#selftest'){var a=document.querySelector('a[data-focus]');if(a){a.click();\n",
     " document.body.dataset.focused=document.querySelectorAll('#ops rect.focus').length;}\n",
     " step(1);step(1);zoom(0.5);document.body.dataset.cursor=document.getElementById('cursorinfo').textContent;\n",
-    " document.body.dataset.axis=document.getElementById('axis').textContent;}\n",
+    " document.body.dataset.axis=document.getElementById('axis').textContent;\n",
+    " var m=document.querySelector('#spacetime [data-req]');if(m)document.body.dataset.reqfocus=selectReq(m.getAttribute('data-req'));}\n",
     "document.body.dataset.ok='1';\n",
     "}\n",
     "try{init();}catch(e){errs.textContent+='JavaScript error: '+e+'\\n';}\n",
@@ -1034,6 +1181,7 @@ int rep_write_html(const struct rep *r, FILE *out)
     write_roles(&p);
     write_latency(&p);
     write_throughput(&p);
+    write_obs(&p);
     write_availability(&p);
     write_evidence(&p);
     write_final(&p);

@@ -75,6 +75,7 @@ struct rep_msg {
     int64_t sent, done;        /* done: delivery or drop time (-1 in flight) */
     int from, to;              /* indexes into names */
     uint8_t end;               /* enum rep_msg_end */
+    int64_t req;               /* the trace's "req": the client operation behind it, 0 = none */
     char *reason;              /* drop reason (owned), or NULL */
     char *text;                /* the message, shortened (owned) */
 };
@@ -84,6 +85,7 @@ struct rep_mark {              /* a fault or a note on a node lane */
     int node;                  /* -1: the whole cluster (partition, heal) */
     char *kind;                /* "crash", "restart", "pause", "partition", a note's what ... */
     char *text;                /* for people (owned) */
+    int64_t req;               /* notes: the trace's "req", 0 = none */
 };
 
 struct rep_role {              /* a node's role from t on */
@@ -92,6 +94,64 @@ struct rep_role {              /* a node's role from t on */
     char *role;                /* owned */
     int64_t term;
 };
+
+/* ==== RED per service and USE per node, over time ========================= */
+
+/* One window width for every series: it starts at 1 ms and doubles
+ * (merging neighbours) when a time falls beyond REP_WINDOWS windows, so a
+ * run of any length ends with 32 to 64 windows and memory stays fixed. */
+#define REP_WINDOWS 64
+/* Latencies per window go into a log histogram: bucket 0 below 1 us, then
+ * 8 buckets per doubling (a percentile is exact to within 9%) up to about
+ * 2^28 us. */
+#define REP_LAT_BUCKETS 224
+#define REP_MAX_SERVICES 32
+
+struct rep_red_win {
+    uint32_t count, errors;
+    uint32_t lat[REP_LAT_BUCKETS];
+};
+
+struct rep_service {           /* RED: rate, errors, duration */
+    char *name;                /* "clients" (from the client operations) or a served note's service */
+    bool clients;
+    uint64_t count, errors;
+    struct rep_red_win *win;   /* REP_WINDOWS (owned) */
+};
+
+struct rep_use_win {           /* USE: integrals over the window (level x ns) */
+    double busy, capacity, queue, inflight, down;
+    uint32_t queue_max, inflight_max;
+    uint32_t errors;           /* served notes with ok false at the node */
+    uint32_t drops;            /* messages to the node dropped */
+};
+
+struct rep_node_use {
+    bool has_load;             /* the model writes "load" notes for it */
+    int64_t busy, capacity, queue, inflight;   /* current levels */
+    bool down;
+    int64_t since;             /* the levels hold from here */
+    uint64_t errors, drops;
+    struct rep_use_win *win;   /* REP_WINDOWS (owned) */
+};
+
+struct rep_obs {
+    int64_t width;             /* ns per window (0 until the first event) */
+    struct rep_service services[REP_MAX_SERVICES];
+    int n_services;
+    uint64_t services_left_out;   /* served notes of services beyond the cap */
+    struct rep_node_use *nodes;   /* r->n_nodes of them (owned) */
+    int n_nodes;
+    bool any_load, any_served;
+};
+
+struct rep;
+/* Filled by rep_load. The number of windows that hold the run: */
+int rep_obs_windows(const struct rep *r);
+/* A percentile (q in (0,1]) of a service's latencies in windows
+ * [from, to) in ns (the middle of its histogram bucket), or -1 when there
+ * are none. */
+int64_t rep_red_pct(const struct rep_service *s, int from, int to, double q);
 
 struct rep_checked {
     const struct checker *checker;
@@ -138,6 +198,7 @@ struct rep {
     struct rep_checked *checked;
     size_t n_checked;
     char hist_warning[512];
+    struct rep_obs obs;
     /* private to scan.c: in-flight sampled messages */
     void *inflight;
 };
@@ -176,6 +237,17 @@ struct rep_side {
 struct rep_side *rep_availability(const struct rep *r, size_t *n);
 
 /* ==== outputs ============================================================= */
+
+/* obs.c, for scan.c: the RED/USE aggregation, fed line by line. */
+void rep_obs_line(struct rep *r, const struct cJSON *o, const char *ev, int64_t t);
+void rep_obs_finish(struct rep *r);   /* after the scan and the history */
+void rep_obs_free(struct rep *r);
+
+/* The path of one request (its "req" id, which is its client op id) on
+ * out: the operation's lines, every send that carries it with its
+ * delivery or drop, and the timers and notes that carry it, in trace
+ * order. 0 or a SIM_EXIT_* code with one line in err. */
+int rep_write_req(const char *path, int64_t req, FILE *out, char *err, size_t errlen);
 
 /* The HTML page on out. 0, or -1 when a write failed. */
 int rep_write_html(const struct rep *r, FILE *out);

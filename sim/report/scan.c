@@ -1,6 +1,7 @@
 /* report/scan: stream a trace once, keep bounded samples, run the checkers. */
 #include "report.h"
 
+#include "check/slo.h"
 #include "core/alloc.h"
 #include "trace/jread.h"
 #include "core/exitcodes.h"
@@ -310,6 +311,7 @@ static void message_sent(struct pass1 *p, const cJSON *o, int64_t t)
         .from = name_of(r, cJSON_GetObjectItemCaseSensitive(o, "from")),
         .to = name_of(r, cJSON_GetObjectItemCaseSensitive(o, "to")),
         .end = REP_MSG_IN_FLIGHT,
+        .req = jr_i64(o, "req", 0),
         .text = json_short(cJSON_GetObjectItemCaseSensitive(o, "msg"), REP_MAX_TEXT),
     };
     inflight_put(&p->fl, &m);
@@ -388,7 +390,7 @@ static void note_line(struct rep *r, const cJSON *o, int64_t t)
     SIM_GROW(r->notes, r->cap_notes, r->n_notes + 1);
     r->notes[r->n_notes++] = (struct rep_mark){
         .t = t, .node = node, .kind = sim_xstrdup(what ? what : "note"),
-        .text = json_short(o, REP_MAX_TEXT),
+        .text = json_short(o, REP_MAX_TEXT), .req = jr_i64(o, "req", 0),
     };
 }
 
@@ -468,6 +470,7 @@ static int pass1_line(void *ctx, const cJSON *o, const char *ev, int64_t t, cons
     char filler[48];
     int n = snprintf(filler, sizeof filler, "{\"t\":%" PRId64 ",\"ev\":\"-\"}\n", t);
     buf_add(p, filler, (size_t)n);
+    rep_obs_line(r, o, ev, t);
     if (strcmp(ev, "send") == 0)
         message_sent(p, o, t);
     else if (strcmp(ev, "deliver") == 0 || strcmp(ev, "drop") == 0)
@@ -566,7 +569,7 @@ static int run_checkers(struct rep *r, char *err, size_t errlen)
     size_t n = 0;
     while (checkers[n])
         n++;
-    r->checked = sim_xcalloc(n, sizeof *r->checked);
+    r->checked = sim_xcalloc(n + 1, sizeof *r->checked);
     struct check_input in = {
         .h = r->h, .facts = &r->facts, .budget = 0, .quiet_period = 0, .no_evidence = false,
     };
@@ -579,6 +582,13 @@ static int run_checkers(struct rep *r, char *err, size_t errlen)
             return SIM_EXIT_INTERNAL;
         }
         read_evidence(c);
+    }
+    if (r->facts.n_slo > 0) {
+        /* the objectives the scenario declared, shown with the verdicts */
+        struct rep_checked *c = &r->checked[r->n_checked++];
+        c->checker = &slo_checker;
+        check_result_init(&c->result);
+        slo_checker.run(&in, &c->result);
     }
     return 0;
 }
@@ -624,6 +634,7 @@ int rep_load(const char *path, struct rep *r, char *err, size_t errlen)
         goto fail;
     }
     r->have_facts = true;
+    rep_obs_finish(r);
     rc = run_checkers(r, err, errlen);
     if (rc)
         goto fail;
@@ -688,6 +699,7 @@ void rep_free(struct rep *r)
         sim_free(r->checked[i].order);
     }
     sim_free(r->checked);
+    rep_obs_free(r);
     memset(r, 0, sizeof *r);
 }
 

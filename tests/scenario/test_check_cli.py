@@ -81,9 +81,9 @@ def model_of(path):
 # and sagas, and say "skipped" when the trace has none. Every other checker
 # reads register operations.
 ANY_HISTORY = {"converges", "invariants"}
-TXN = {"atomicity", "nonblocking", "read_committed", "saga", "mutual_exclusion"}
+TXN = {"atomicity", "nonblocking", "read_committed", "saga", "mutual_exclusion", "delivery", "exactly_once"}
 # models whose nodes hold different data (shards, services), with no "map"
-NO_MAP_MODELS = {"twopc", "saga", "lock", "hashring"}
+NO_MAP_MODELS = {"twopc", "saga", "lock", "hashring", "eventlog", "resilience"}
 
 
 def registers_only(path):
@@ -96,18 +96,27 @@ def registers_only(path):
 
 def expected_skip(checker, model, registers):
     """None: must not be skipped; else the start of the reason it must give."""
+    if checker == "slo":
+        return None   # present only when the scenario declared objectives
     if checker in TXN:
         wanted = {"atomicity": "twopc", "nonblocking": "twopc", "read_committed": "twopc", "saga": "saga",
-                  "mutual_exclusion": "lock"}
+                  "mutual_exclusion": "lock", "delivery": "eventlog", "exactly_once": "eventlog"}
         return None if model == wanted[checker] else "no "
     if checker in ANY_HISTORY:
         return None
     return None if registers else "judges single-value registers"
 
 
+def has_slo(path):
+    with open(path, encoding="utf-8") as f:
+        return any('"ev":"slo"' in line for line in f)
+
+
 def check_every_checker_on_every_trace(f, traces, table):
-    names = [n for n, _ in table]
     for name, path in traces.items():
+        # a trace whose scenario declared objectives (expect{slo = ...}) has
+        # one more verdict line, slo, after the registered checkers
+        names = [n for n, _ in table] + (["slo"] if has_slo(path) else [])
         rc, out, err = run("check", path)
         rows = verdict_lines(out, len(names))
         f.check([r[0] for r in rows] == names, f"{name}: checker lines {[r[0] for r in rows]}, not {names}")

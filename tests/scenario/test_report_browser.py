@@ -96,6 +96,11 @@ def main():
         f.check(re.search(r" ms  #\d+/\d+: \S", body.get("data-cursor", "")),
                 f"selftest: cursor shows {body.get('data-cursor')!r}")
         f.check(" ms" in body.get("data-axis", ""), f"selftest: no time axis: {body.get('data-axis')!r}")
+        # selecting a request highlights its messages (the client's request at least)
+        f.check(int(body.get("data-reqfocus", "0")) > 0,
+                f"selftest: selecting a request highlighted {body.get('data-reqfocus')} messages and notes")
+        f.check(dom.count("rect", "red-ok") > 0 and dom.count("polyline", "use-sat") > 0,
+                "no RED or USE time series in the DOM")
 
         shot = os.path.join(d, "shot.png")
         rc, _, err = chromium([f"--screenshot={shot}", url], os.path.join(d, "profile3"))
