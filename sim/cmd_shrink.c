@@ -151,6 +151,7 @@ struct recorded {
     struct op *ops;
     int n_ops;
     sim_time end;
+    char slo[400];         /* the first objective, as its expect{} entry, or "" */
 };
 
 /* A candidate: which faults and operations are kept, which client each
@@ -390,6 +391,30 @@ static bool wanted_line(const char *line, bool need_sends)
     return true;
 }
 
+/* An "slo" line back as the expect{} entry that wrote it (times in ns, as
+ * ms() and s() give them). Only the first objective is kept: a minimal
+ * scenario keeps one failing expectation. */
+static void read_slo(struct recorded *r, const cJSON *o)
+{
+    static const char *const keys[] = { "availability", "p50", "p90", "p95", "p99", "p999", "window", NULL };
+    if (r->slo[0])
+        return;
+    size_t len = (size_t)snprintf(r->slo, sizeof r->slo, "slo = {");
+    for (int i = 0; keys[i] && len < sizeof r->slo; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+        if (!cJSON_IsNumber(v))
+            continue;
+        if (i == 0)
+            len += (size_t)snprintf(r->slo + len, sizeof r->slo - len, " %s = %.17g,", keys[i], v->valuedouble);
+        else
+            len += (size_t)snprintf(r->slo + len, sizeof r->slo - len, " %s = %" PRId64 ",", keys[i],
+                                    jr_num(v, 0));
+    }
+    if (len < sizeof r->slo)
+        snprintf(r->slo + len, sizeof r->slo - len, " met = %s }",
+                 cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "met")) ? "false" : "true");
+}
+
 static int read_trace(struct recorded *r, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -426,6 +451,8 @@ static int read_trace(struct recorded *r, const char *path, char *err, size_t er
                 need_sends |= strcmp(r->wls[i].target, "node") == 0 && !r->wls[i].node;
         } else if (strcmp(ev, "end") == 0) {
             r->end = t;
+        } else if (strcmp(ev, "slo") == 0) {
+            read_slo(r, o);
         } else {
             read_fault(r, ev, o, t);
         }
@@ -1447,6 +1474,9 @@ int cmd_shrink(int argc, char **argv)
     rc = record(&sh, trace_path, err, sizeof err);
     if (rc == 0)
         rc = read_trace(&sh.rec, trace_path, err, sizeof err);
+    /* a failed objective is kept as written, not as "slo = true" */
+    if (rc == 0 && sh.target.expect && strcmp(sh.target.name, "slo") == 0 && sh.rec.slo[0])
+        snprintf(sh.target.lua, sizeof sh.target.lua, "%s", sh.rec.slo);
     if (rc) {
         cli_error("shrink: %s", err);
         goto out;

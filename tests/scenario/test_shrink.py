@@ -87,6 +87,26 @@ def main():
             with open(os.path.join(d, f"minimal-{seeds[0]}.lua"), encoding="utf-8") as fh:
                 f.check(rc == 0 and fh.read() == texts[0], "-j 1 and -j 2 write the same minimal scenario")
 
+        # a broken objective is kept as written (targets and met), not as slo = true
+        write_scenario(d, "slo.lua", """
+cluster{ model = "raft", nodes = 3 }
+workload{ clients = 2, keys = 2, mix = { read = 0.5, write = 0.5 }, think = ms(5), timeout = ms(50),
+          target = "leader", duration = s(1.5) }
+at(ms(400), isolate("n1"))
+at(ms(900), heal())
+run{ until_ = s(2) }
+expect{ slo = { availability = 0.999, p99 = ms(40) } }
+""")
+        rc, out, err = run("shrink", "slo.lua", "--seed", "2", "-o", "min-slo.lua", "-q", cwd=d)
+        f.check(rc == 0, f"shrink of a broken SLO: exit {rc}: {err[-400:]}")
+        if rc == 0:
+            with open(os.path.join(d, "min-slo.lua"), encoding="utf-8") as fh:
+                text = fh.read()
+            f.check("expect{ slo = { availability = 0.999, p99 = 40000000," in text and "met = true }" in text,
+                    f"the objective is not kept as written: {text[-300:]}")
+            rc, out2, _ = run("run", "min-slo.lua", "--seed", "2", "--no-trace", cwd=d)
+            f.check(rc == 1 and re.search(r"slo\s+FAILED\s+broken", out2), f"minimal SLO run: {rc} {out2[-300:]}")
+
         # a passing seed has nothing to shrink
         rc, _, err = run("shrink", "noisy.lua", "--seed", passing[0], cwd=d)
         f.check(rc == 1 and "passes" in err, f"passing seed {passing[0]}: {rc} {err}")
