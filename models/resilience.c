@@ -27,9 +27,8 @@
  * "deadline" once `deadline` has passed since it arrived.
  *
  * A failed write whose attempt timed out may still have been applied by the
- * backend, so the frontend does not answer it (the client times out and
- * records the operation as unknown, `info`); every other failure is a
- * definite `fail`.
+ * backend, so the frontend answers it "unknown" (node_reply_unknown: the
+ * client records info at once); every other failure is a definite `fail`.
  *
  * Notes (docs/models/resilience.md): "served" (a service finished one
  * request: the frontend per client call, a backend per attempt), "load"
@@ -632,10 +631,10 @@ static void call_finish(struct resil_state *s, node_ctx *ctx, struct call *c, en
     note_served(s, ctx, err, node_clock(ctx) - c->arrived, c->dep, c->attempts);
     if (err == RESIL_OK)
         node_reply_ok(ctx, &c->op, has_value, value);
-    else if (!(c->op.type == OP_WRITE && c->maybe_applied))
+    else if (c->op.type == OP_WRITE && c->maybe_applied)
+        node_reply_unknown(ctx, &c->op, resil_err_names[err]);   /* an attempt may have been applied */
+    else
         node_reply_fail(ctx, &c->op, resil_err_names[err]);
-    /* else: an attempt of this write may have been applied; no answer, so
-     * the client times out and records the write as unknown */
     struct pool_state *p = &s->pools[c->pool];
     if (c->has_slot)
         resil_pool_release(&p->slots);

@@ -630,6 +630,10 @@ void client_on_reply(world *w, struct client *c, const struct envelope *env)
          * may still have taken effect, so the operation stays unknown. */
         complete(w, c, p->maybe_applied ? "info" : "fail", false, 0, r->error);
         return;
+    case REPLY_UNKNOWN:
+        /* the node itself cannot say: neither ok nor a definite no */
+        complete(w, c, "info", false, 0, r->error);
+        return;
     case REPLY_REDIRECT:
         if (env->u.r.op.attempt != p->tries)
             return;   /* a redirect for an attempt we already gave up on */

@@ -64,6 +64,7 @@ enum reply_status {
     REPLY_OK,        /* done; for read, value/has_value is the result */
     REPLY_FAIL,      /* definitely not applied (cas mismatch, refused) */
     REPLY_REDIRECT,  /* not applied; try node `redirect` */
+    REPLY_UNKNOWN,   /* the node gave up: it may or may not have been applied */
 };
 
 struct sim_reply {
@@ -183,6 +184,10 @@ struct store *node_store(node_ctx *ctx);
 void node_reply(node_ctx *ctx, const struct sim_op *op, const struct sim_reply *reply);
 void node_reply_ok(node_ctx *ctx, const struct sim_op *op, bool has_value, int64_t value);
 void node_reply_fail(node_ctx *ctx, const struct sim_op *op, const char *error);
+/* The node cannot tell whether the operation took effect (it gave up
+ * waiting on another node that may still apply it): the client records
+ * the operation as info at once instead of waiting for its own timeout. */
+void node_reply_unknown(node_ctx *ctx, const struct sim_op *op, const char *error);
 void node_reply_redirect(node_ctx *ctx, const struct sim_op *op, int leader, const char *error);
 /* A read's answer of several values (siblings or a set) with an optional
  * causal context; see struct sim_reply. */

@@ -558,7 +558,7 @@ static void describe_envelope(world *w, jw *j, const struct envelope *env)
         break;
     case MSG_REPLY: {
         const struct sim_reply *r = &env->u.r.reply;
-        static const char *const status[] = { "ok", "fail", "redirect" };
+        static const char *const status[] = { "ok", "fail", "redirect", "unknown" };
         jw_kstr(j, "type", "reply");
         jw_kint(j, "op", (int64_t)env->u.r.op.id);
         jw_kstr(j, "status", status[r->status]);
@@ -789,6 +789,13 @@ void node_reply_ok(node_ctx *ctx, const struct sim_op *op, bool has_value, int64
 void node_reply_fail(node_ctx *ctx, const struct sim_op *op, const char *error)
 {
     struct sim_reply r = { .status = REPLY_FAIL, .redirect = -1, .error = error };
+    node_reply(ctx, op, &r);
+}
+
+void node_reply_unknown(node_ctx *ctx, const struct sim_op *op, const char *error)
+{
+    struct sim_reply r = { .status = REPLY_UNKNOWN, .redirect = -1,
+                           .error = error ? error : "outcome unknown" };
     node_reply(ctx, op, &r);
 }
 
