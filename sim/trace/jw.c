@@ -42,19 +42,31 @@ static inline void reserve(jw *w, size_t n)
         SIM_GROW(w->buf, w->cap, w->len + n + 1);
 }
 
-void jw_append(jw *w, const char *s, size_t n)
+/* Copy n bytes, as jw_append does (jw.h): two overlapping fixed-size moves
+ * up to 16 bytes. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
 {
-    reserve(w, n);
-    char *d = w->buf + w->len;
-    if (n <= 16) {
-        for (size_t i = 0; i < n; i++)   /* most appends are a few bytes: skip memcpy's call */
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
             d[i] = s[i];
     } else {
         memcpy(d, s, n);
     }
-    w->len += n;
-    w->buf[w->len] = 0;
 }
+
+void jw_grow_for(jw *w, size_t n)
+{
+    SIM_GROW(w->buf, w->cap, w->len + n + 1);
+}
+
+/* The external definition of the inline jw_append in jw.h. */
+extern inline void jw_append(jw *w, const char *s, size_t n);
 
 static inline void putch(jw *w, char c)
 {
@@ -128,9 +140,21 @@ static size_t utf8_sequence(const char *p, size_t avail)
     return len;
 }
 
+/* 1 for the bytes a JSON string holds as they are: printable ASCII but the
+ * quote and the backslash. A table lookup is one load where the four
+ * comparisons were four branches, on every byte of every key and name. */
+#define PLAIN_ROW(b) (b) >= 0x20 && (b) < 0x7f && (b) != '"' && (b) != '\\'
+#define PLAIN_8(b) PLAIN_ROW(b), PLAIN_ROW(b + 1), PLAIN_ROW(b + 2), PLAIN_ROW(b + 3), \
+    PLAIN_ROW(b + 4), PLAIN_ROW(b + 5), PLAIN_ROW(b + 6), PLAIN_ROW(b + 7)
+#define PLAIN_32(b) PLAIN_8(b), PLAIN_8(b + 8), PLAIN_8(b + 16), PLAIN_8(b + 24)
+static const unsigned char plain_table[256] = {
+    PLAIN_32(0), PLAIN_32(32), PLAIN_32(64), PLAIN_32(96),
+    PLAIN_32(128), PLAIN_32(160), PLAIN_32(192), PLAIN_32(224),
+};
+
 static inline int plain_byte(unsigned char c)
 {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    return plain_table[c];
 }
 
 static void escaped(jw *w, const char *s, size_t n)
@@ -185,8 +209,25 @@ static void escaped(jw *w, const char *s, size_t n)
 void jw_key(jw *w, const char *key)
 {
     begin_value(w);
-    escaped(w, key, strlen(key));
-    putch(w, ':');
+    size_t n = strlen(key);
+    /* fast path: a plain key, quoted with its colon in one reserve */
+    reserve(w, n + 3);
+    char *d = w->buf + w->len;
+    size_t run = 0;
+    d[0] = '"';
+    while (run < n && plain_byte((unsigned char)key[run])) {
+        d[run + 1] = key[run];
+        run++;
+    }
+    if (run == n) {
+        d[n + 1] = '"';
+        d[n + 2] = ':';
+        w->len += n + 3;
+        w->buf[w->len] = 0;
+    } else {
+        escaped(w, key, n);
+        putch(w, ':');
+    }
     w->after_key = 1;
 }
 
@@ -238,8 +279,7 @@ void jw_append_int(jw *w, int64_t v)
         *--p = '-';
     size_t n = (size_t)(end - p);
     reserve(w, n);
-    for (size_t i = 0; i < n; i++)
-        w->buf[w->len + i] = p[i];
+    copy_bytes(w->buf + w->len, p, n);
     w->len += n;
     w->buf[w->len] = 0;
 }

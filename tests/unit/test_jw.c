@@ -3,7 +3,9 @@
 
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,81 @@ START_TEST(test_keys_are_escaped)
     jw_kint(&w, "q\"\n\xff", 1);
     jw_obj_end(&w);
     ck_assert_str_eq(w.buf, "{\"q\\\"\\n\\ufffd\":1}");
+}
+END_TEST
+
+/* Every byte, alone and between plain letters, in a key and in a string:
+ * printable ASCII but '"' and '\\' is copied as it is (the lookup table of
+ * the fast path), everything else is escaped, and a key is written exactly
+ * as the same string followed by a colon. */
+START_TEST(test_every_byte_in_keys_and_strings)
+{
+    for (int c = 1; c < 256; c++) {
+        char key[4] = { 'a', (char)c, 'z', 0 };
+        char want[64];
+        snprintf(want, sizeof want, "%s", str_json(key, 3));
+        bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+        if (plain)
+            ck_assert_msg(strlen(want) == 5 && want[2] == (char)c, "byte %d: %s", c, want);
+        else
+            ck_assert_msg(strlen(want) > 5, "byte %d not escaped: %s", c, want);
+        jw_reset(&w);
+        jw_obj(&w);
+        jw_kint(&w, key, 7);
+        jw_obj_end(&w);
+        char got[80];
+        snprintf(got, sizeof got, "{%s:7}", want);
+        ck_assert_msg(strcmp(w.buf, got) == 0, "byte %d: key %s, string %s", c, w.buf, want);
+    }
+}
+END_TEST
+
+/* jw_append copies small sizes by fixed-size, possibly overlapping moves:
+ * every length from 0 to 40, from a heap block of exactly that length (so
+ * AddressSanitizer sees any read past it), after a prefix of every length
+ * 0..9 (so the destination offset varies), lands byte for byte. */
+START_TEST(test_append_every_small_length)
+{
+    for (size_t pre = 0; pre < 10; pre++) {
+        for (size_t n = 0; n <= 40; n++) {
+            char *src = malloc(n ? n : 1);
+            ck_assert_ptr_nonnull(src);
+            for (size_t i = 0; i < n; i++)
+                src[i] = (char)('A' + (i * 7 + n) % 26);
+            jw_reset(&w);
+            jw_append(&w, "0123456789", pre);
+            jw_append(&w, src, n);
+            ck_assert_uint_eq(w.len, pre + n);
+            ck_assert_int_eq(memcmp(w.buf, "0123456789", pre), 0);
+            ck_assert_msg(memcmp(w.buf + pre, src, n) == 0, "prefix %zu, length %zu", pre, n);
+            ck_assert_int_eq(w.buf[pre + n], 0);
+            free(src);
+        }
+    }
+}
+END_TEST
+
+/* jw_append_int against snprintf over every number of digits and sign. */
+START_TEST(test_append_int_every_width)
+{
+    int64_t v = 1;
+    for (int d = 0; d < 19; d++, v = d < 19 ? v * 10 : v) {
+        int64_t vals[] = { v, v - 1, -v, -(v - 1), v + v / 2 };
+        for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+            char want[32];
+            snprintf(want, sizeof want, "x%" PRId64, vals[k]);
+            jw_reset(&w);
+            jw_append(&w, "x", 1);
+            jw_append_int(&w, vals[k]);
+            ck_assert_str_eq(w.buf, want);
+        }
+    }
+    jw_reset(&w);
+    jw_append_int(&w, INT64_MIN);
+    ck_assert_str_eq(w.buf, "-9223372036854775808");
+    jw_reset(&w);
+    jw_append_int(&w, INT64_MAX);
+    ck_assert_str_eq(w.buf, "9223372036854775807");
 }
 END_TEST
 
@@ -410,6 +487,9 @@ static Suite *jw_suite(void)
     tcase_add_test(tc, test_num_uses_shortest_form);
     tcase_add_test(tc, test_output_parses_with_cjson);
     tcase_add_test(tc, test_escaped_text_parses_back_to_the_original);
+    tcase_add_test(tc, test_every_byte_in_keys_and_strings);
+    tcase_add_test(tc, test_append_every_small_length);
+    tcase_add_test(tc, test_append_int_every_width);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,6 +484,68 @@ START_TEST(test_many_keys_stay_sorted)
 }
 END_TEST
 
+/* A log: keys appended in increasing order (the append fast path), then
+ * runs removed at once by one sync (the batched settle): the lowest keys
+ * (a compaction), every third key, the highest keys (a truncation) and a
+ * pending put deleted again before the sync. What is left is exactly the
+ * kept keys, in order, with their values, and survives a crash. */
+START_TEST(test_batched_removals_keep_the_rest_in_order)
+{
+    store *s = store_new();
+    char key[32], val[32];   /* every value is its key (check_order wants that) */
+    enum { N = 600 };
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "log/%08d", i);
+        snprintf(val, sizeof val, "log/%08d", i);
+        put_str(s, key, val);
+    }
+    store_sync(s);
+    ck_assert_uint_eq(store_count(s), N);
+    put_str(s, "log/99999999", "log/99999999");   /* put then deleted: never synced */
+    for (int i = 0; i < N; i++) {
+        if (i < 100 || i % 3 == 0 || i >= N - 50) {
+            snprintf(key, sizeof key, "log/%08d", i);
+            store_del(s, key);
+        }
+    }
+    store_del(s, "log/99999999");
+    store_sync(s);
+    int kept = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "log/%08d", i);
+        bool gone = i < 100 || i % 3 == 0 || i >= N - 50;
+        if (gone) {
+            ck_assert_ptr_null(get_str(s, key));
+        } else {
+            snprintf(val, sizeof val, "log/%08d", i);
+            ck_assert_str_eq(get_str(s, key), val);
+            kept++;
+        }
+    }
+    ck_assert_ptr_null(get_str(s, "log/99999999"));
+    ck_assert_uint_eq(store_count(s), (size_t)kept);
+    struct order_check st = { "", 0, 0 };
+    store_scan(s, "", check_order, &st);
+    ck_assert_int_eq(st.out_of_order, 0);
+    ck_assert_int_eq(st.visits, kept);
+    /* the array is sound after the removals: inserts in the gaps, a crash */
+    put_str(s, "log/00000003", "log/00000003");
+    put_str(s, "log/00000000", "log/00000000");
+    store_sync(s);
+    put_str(s, "log/00000001", "log/00000001");
+    store_crash(s);
+    ck_assert_str_eq(get_str(s, "log/00000000"), "log/00000000");
+    ck_assert_str_eq(get_str(s, "log/00000003"), "log/00000003");
+    ck_assert_ptr_null(get_str(s, "log/00000001"));
+    ck_assert_uint_eq(store_count(s), (size_t)kept + 2);
+    st = (struct order_check){ "", 0, 0 };
+    store_scan(s, "", check_order, &st);
+    ck_assert_int_eq(st.out_of_order, 0);
+    ck_assert_int_eq(st.visits, kept + 2);
+    store_free(s);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -509,6 +572,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_scan_survives_visitor_deleting_keys);
     tcase_add_test(tc, test_random_ops_match_reference_model);
     tcase_add_test(tc, test_many_keys_stay_sorted);
+    tcase_add_test(tc, test_batched_removals_keep_the_rest_in_order);
     suite_add_tcase(s, tc);
     return s;
 }
