@@ -30,6 +30,40 @@ def read_trace(path):
     return out
 
 
+def scenario_path(name):
+    """A scenario by path (ending in .lua), by full name in scenarios/
+    ("50_lock_gc_pause"), or by the start of one ("50")."""
+    if name.endswith(".lua"):
+        return name
+    exact = os.path.join(SCENARIOS, name + ".lua")
+    if os.path.exists(exact):
+        return exact
+    for lua in sorted(os.listdir(SCENARIOS)):
+        if lua.startswith(name) and lua.endswith(".lua"):
+            return os.path.join(SCENARIOS, lua)
+    raise FileNotFoundError(name)
+
+
+def run_traced(f, d, name, seed, *extra, code=0):
+    """sim run of a scenario (see scenario_path) with --seed and the trace in
+    d; f checks the exit code: code is one, a tuple of several, or None for
+    any. Returns (trace path, its parsed lines or [] when none was written)."""
+    path = scenario_path(name)
+    tag = "-".join(a.replace("/", "_") for a in extra)
+    t = os.path.join(d, f"{os.path.basename(path)}-{seed}-{tag}.jsonl")
+    rc, _, err = run("run", path, "--seed", seed, "--trace", t, "--quiet", *extra)
+    codes = code if isinstance(code, tuple) else (code,)
+    if code is not None:
+        f.check(rc in codes, f"{name} seed {seed} {extra}: exit {rc}, expected {code}: {err.strip()[:300]}")
+    return t, (read_trace(t) if os.path.exists(t) else [])
+
+
+def notes(tr, what, node=None):
+    """The trace's notes of one kind, of one node if given."""
+    return [e for e in tr if e.get("ev") == "note" and e.get("what") == what
+            and (node is None or e.get("node") == node)]
+
+
 def write_scenario(directory, name, text):
     path = os.path.join(directory, name)
     with open(path, "w", encoding="utf-8") as f:

@@ -6,19 +6,14 @@ consistent-hash ring moves on a leave and a join against modulo hashing."""
 import json
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir
+from simtest import Failures, notes, read_trace, run, run_traced, SCENARIOS, tmpdir
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
 
 
 def trace(f, d, name, seed, *extra, codes=(0,)):
-    t = os.path.join(d, f"{name}-{seed}-{'-'.join(extra)}.jsonl")
-    rc, out, err = run("run", os.path.join(SCENARIOS, name + ".lua"), "--seed", seed,
-                       "--trace", t, "--quiet", *extra)
-    f.check(rc in codes, f"{name} seed {seed} {extra}: exit {rc}, expected {codes}: {err.strip()[:300]}")
-    return t, read_trace(t) if os.path.exists(t) else []
-
+    return run_traced(f, d, name, seed, *extra, code=codes)
 
 def checked(f, path, only):
     """name -> the checker's JSON object, with evidence."""
@@ -29,11 +24,6 @@ def checked(f, path, only):
     except ValueError:
         f.check(False, f"check {path}: not JSON")
         return {}
-
-
-def notes(tr, what, node=None):
-    return [e for e in tr if e.get("ev") == "note" and e.get("what") == what
-            and (node is None or e["node"] == node)]
 
 
 def ops(tr):

@@ -6,28 +6,11 @@ errors for bad parameters."""
 import json
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
+from simtest import (
+    Failures, notes, read_trace, run, run_traced as trace, scenario_path as scenario,
+    SCENARIOS, tmpdir, write_scenario)
 
 SEEDS = ["1", "2", "3"]
-
-
-def scenario(name):
-    for lua in sorted(os.listdir(SCENARIOS)):
-        if lua.startswith(name):
-            return os.path.join(SCENARIOS, lua)
-    raise FileNotFoundError(name)
-
-
-def trace(f, d, name, seed, *extra, code=0):
-    t = os.path.join(d, f"{name}-{seed}-{len(extra)}.jsonl")
-    rc, _, err = run("run", scenario(name), "--seed", seed, "--trace", t, "--quiet", *extra)
-    if code is not None:
-        f.check(rc == code, f"{name} seed {seed} {extra}: exit {rc}, expected {code}: {err.strip()}")
-    return t, (read_trace(t) if os.path.exists(t) else [])
-
-
-def notes(tr, what):
-    return [e for e in tr if e["ev"] == "note" and e.get("what") == what]
 
 
 def verdict(path):

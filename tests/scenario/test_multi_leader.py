@@ -3,18 +3,13 @@ on several seeds, read from the trace as a student would; and bad
 parameters or a failing resolver give a clear error (exit 4)."""
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
+from simtest import Failures, read_trace, run, run_traced, SCENARIOS, tmpdir, write_scenario
 
 SEEDS = ["1", "2", "3"]
 
 
 def trace(f, d, name, seed, *extra, code=0):
-    path = name if name.endswith(".lua") else os.path.join(SCENARIOS, name + ".lua")
-    t = os.path.join(d, f"{os.path.basename(path)}-{seed}.jsonl")
-    rc, out, err = run("run", path, "--seed", seed, "--trace", t, "--quiet", *extra)
-    f.check(rc == code, f"{name} seed {seed}: exit {rc}, expected {code}: {err.strip()}")
-    return read_trace(t) if os.path.exists(t) else []
-
+    return run_traced(f, d, name, seed, *extra, code=code)[1]
 
 def notes(tr, what="conflict"):
     return [e for e in tr if e["ev"] == "note" and e.get("what") == what]

@@ -7,14 +7,7 @@ import json
 import os
 import re
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
-
-
-def scenario(name):
-    for lua in sorted(os.listdir(SCENARIOS)):
-        if lua.startswith(name):
-            return os.path.join(SCENARIOS, lua)
-    raise FileNotFoundError(name)
+from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario, scenario_path as scenario
 
 
 def trace(f, d, name, seed="1", code=0):

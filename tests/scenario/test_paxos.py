@@ -5,30 +5,19 @@ the same seeds, retried operations are applied once, and bad parameters get
 one clear sentence."""
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
+from simtest import (
+    Failures, notes, read_trace, run, run_traced, scenario_path as scenario, SCENARIOS, tmpdir,
+    write_scenario)
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
 MUTANT_SEEDS = 20
 
 
-def trace(f, d, path, seed, *extra, code=0):
-    name = os.path.basename(path)
-    t = os.path.join(d, f"{name}-{seed}-{len(extra)}.jsonl")
-    rc, out, err = run("run", path, "--seed", seed, "--trace", t, "--quiet", *extra)
-    f.check(rc == code, f"{name} seed {seed} {extra}: exit {rc}, expected {code}: {err.strip()}")
-    return read_trace(t) if os.path.exists(t) else []
-
-
-def notes(tr, what, node=None):
-    return [e for e in tr if e["ev"] == "note" and e["what"] == what and (node is None or e["node"] == node)]
-
-
-def scenario(name):
-    return os.path.join(SCENARIOS, name + ".lua")
-
-
 # ---- 30: dueling proposers ---------------------------------------------------
+
+def trace(f, d, path, seed, *extra, code=0):
+    return run_traced(f, d, path, seed, *extra, code=code)[1]
 
 def check_duel(f, d, seed):
     tr = trace(f, d, scenario("30_paxos_dueling_proposers"), seed)

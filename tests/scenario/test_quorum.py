@@ -4,18 +4,11 @@ parameter checks a cluster runs before anything starts."""
 import json
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
+from simtest import (
+    Failures, notes, read_trace, run, run_traced as trace, SCENARIOS, tmpdir, write_scenario)
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
-
-
-def trace(f, d, name, seed, *extra, code=0):
-    t = os.path.join(d, f"{name}-{seed}-{len(extra)}.jsonl")
-    rc, out, err = run("run", os.path.join(SCENARIOS, name + ".lua"), "--seed", seed,
-                       "--trace", t, "--quiet", *extra)
-    f.check(rc == code, f"{name} seed {seed} {extra}: exit {rc}, expected {code}: {err.strip()[:300]}")
-    return t, read_trace(t)
 
 
 def verdicts(f, path):
@@ -27,10 +20,6 @@ def verdicts(f, path):
         f.check(False, f"check {path}: not JSON")
         return {}
     return {c["name"]: c for c in doc.get("checkers", [])}
-
-
-def notes(tr, what):
-    return [e for e in tr if e.get("ev") == "note" and e.get("what") == what]
 
 
 def states(tr):

@@ -3,7 +3,7 @@ seeds, and each Raft mutant is caught within a bounded number of seeds
 while the correct protocol passes the same seeds."""
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
+from simtest import Failures, notes, read_trace, run, run_traced, SCENARIOS, tmpdir, write_scenario
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
@@ -11,17 +11,7 @@ MUTANT_SEEDS = 20
 
 
 def trace(f, d, name, seed, *extra, code=0):
-    t = os.path.join(d, f"{name}-{seed}.jsonl")
-    rc, out, err = run("run", os.path.join(SCENARIOS, name + ".lua"), "--seed", seed,
-                       "--trace", t, "--quiet", *extra)
-    f.check(rc == code, f"{name} seed {seed} {extra}: exit {rc}, expected {code}: {err.strip()[:300]}")
-    return read_trace(t) if os.path.exists(t) else []
-
-
-def notes(tr, what, node=None):
-    return [e for e in tr if e["ev"] == "note" and e.get("what") == what
-            and (node is None or e["node"] == node)]
-
+    return run_traced(f, d, name, seed, *extra, code=code)[1]
 
 def verdict(f, path, checker):
     rc, out, err = run("check", path, "--only", checker)

@@ -7,30 +7,17 @@ and without bulkheads (83) -- plus the model's notes (served, load,
 breaker), the role lane, and clear errors for bad parameters."""
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir, write_scenario
+from simtest import (
+    Failures, notes, read_trace, run, run_traced, scenario_path as scenario, SCENARIOS, tmpdir,
+    write_scenario)
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
 S = 1_000_000_000
 
 
-def scenario(name):
-    for lua in sorted(os.listdir(SCENARIOS)):
-        if lua.startswith(name):
-            return os.path.join(SCENARIOS, lua)
-    raise FileNotFoundError(name)
-
-
 def trace(f, d, name, seed, *extra, code=0):
-    t = os.path.join(d, f"{name}-{seed}-{len(extra)}.jsonl")
-    rc, _, err = run("run", scenario(name), "--seed", seed, "--trace", t, "--quiet", *extra)
-    f.check(rc == code, f"{name} seed {seed} {extra}: exit {rc}, expected {code}: {err.strip()}")
-    return read_trace(t) if os.path.exists(t) else []
-
-
-def notes(tr, what, node=None):
-    return [e for e in tr if e["ev"] == "note" and e.get("what") == what and (node is None or e["node"] == node)]
-
+    return run_traced(f, d, name, seed, *extra, code=code)[1]
 
 def client_ops(tr):
     """[(invoke, completion)] for every operation that completed."""

@@ -2,19 +2,14 @@
 These read the traces the way a student would be told to."""
 import os
 
-from simtest import SCENARIOS, Failures, read_trace, run, tmpdir
+from simtest import Failures, read_trace, run, run_traced, SCENARIOS, tmpdir
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
 
 
 def trace(f, d, name, seed, *extra, code=0):
-    t = os.path.join(d, f"{name}-{seed}.jsonl")
-    rc, out, err = run("run", os.path.join(SCENARIOS, name + ".lua"), "--seed", seed,
-                       "--trace", t, "--quiet", *extra)
-    f.check(rc == code, f"{name} seed {seed}: exit {rc}, expected {code}: {err.strip()}")
-    return read_trace(t)
-
+    return run_traced(f, d, name, seed, *extra, code=code)[1]
 
 def ops(tr):
     """op id -> {invoke, complete (event), f, key, value, server}"""

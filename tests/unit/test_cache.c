@@ -15,32 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static params *with(const struct model *m, const char *const *kv)
-{
-    char err[256];
-    params *p = params_new(m->name, m->params, err, sizeof err);
-    ck_assert_msg(p != NULL, "%s", err);
-    for (; kv && kv[0]; kv += 2)
-        ck_assert_msg(params_set_text(p, kv[0], kv[1], err, sizeof err) == 0, "%s", err);
-    return p;
-}
+#include "params_builder.h"
 
 START_TEST(test_behind_needs_a_flush_period)
 {
     const struct model *m = model_find("cache");
     ck_assert_ptr_nonnull(m);
     char err[256] = "";
-    params *p = with(m, NULL);
+    params *p = params_with(m, NULL);
     ck_assert_int_eq(m->validate(p, 3, err, sizeof err), 0);
     params_free(p);
     const char *bad[] = { "policy", "behind", "flush_every", "0ns", NULL };
-    p = with(m, bad);
+    p = params_with(m, bad);
     ck_assert_int_eq(m->validate(p, 3, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "flush_every"));
     params_free(p);
     /* the same period is harmless for the policies that never flush */
     const char *aside[] = { "policy", "aside", "flush_every", "0ns", NULL };
-    p = with(m, aside);
+    p = params_with(m, aside);
     ck_assert_int_eq(m->validate(p, 3, err, sizeof err), 0);
     params_free(p);
 }
@@ -78,7 +70,7 @@ static char *store_after_crash(const char *policy)
     ck_assert_ptr_nonnull(tmp);
     trace *tr = trace_open_fd(fileno(tmp));
     world *w = world_new(5, tr);
-    ck_assert_int_eq(world_cluster(w, m, with(m, kv), 2, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(world_cluster(w, m, params_with(m, kv), 2, NULL, err, sizeof err), 0);
     struct workload wl;
     workload_defaults(&wl);
     wl.clients = 1;

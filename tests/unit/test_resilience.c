@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "params_builder.h"
+
 /* ---- backoff ----------------------------------------------------------------- */
 
 START_TEST(test_no_backoff_retries_at_once)
@@ -249,22 +251,12 @@ END_TEST
 
 /* ---- the model ---------------------------------------------------------------------- */
 
-static params *with(const struct model *m, const char *const *kv)
-{
-    char err[256];
-    params *p = params_new(m->name, m->params, err, sizeof err);
-    ck_assert_msg(p != NULL, "%s", err);
-    for (; kv && kv[0]; kv += 2)
-        ck_assert_msg(params_set_text(p, kv[0], kv[1], err, sizeof err) == 0, "%s", err);
-    return p;
-}
-
 START_TEST(test_validate_refuses_bad_parameters)
 {
     const struct model *m = model_find("resilience");
     ck_assert_ptr_nonnull(m);
     char err[256] = "";
-    params *p = with(m, NULL);
+    params *p = params_with(m, NULL);
     ck_assert_int_eq(m->validate(p, 3, err, sizeof err), 0);
     ck_assert_int_eq(m->validate(p, 1, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "at least 2 nodes"));
@@ -285,7 +277,7 @@ START_TEST(test_validate_refuses_bad_parameters)
         { "backoff_cap", "9223372036854775807", NULL },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        p = with(m, bad[i]);
+        p = params_with(m, bad[i]);
         err[0] = '\0';
         ck_assert_msg(m->validate(p, 3, err, sizeof err) == -1, "case %zu accepted", i);
         ck_assert_msg(err[0] && !strchr(err, '\n'), "case %zu: %s", i, err);
@@ -293,7 +285,7 @@ START_TEST(test_validate_refuses_bad_parameters)
     }
     /* backoff none needs no base; service names one per node */
     const char *fine[] = { "backoff", "none", "backoff_base", "0", "services", "api,pay,cat", NULL };
-    p = with(m, fine);
+    p = params_with(m, fine);
     ck_assert_msg(m->validate(p, 3, err, sizeof err) == 0, "%s", err);
     params_free(p);
 }
@@ -329,7 +321,7 @@ static char *run_world(const char *const *kv, int clients_per_key)
     ck_assert_ptr_nonnull(tmp);
     trace *tr = trace_open_fd(fileno(tmp));
     world *w = world_new(9, tr);
-    ck_assert_int_eq(world_cluster(w, m, with(m, kv), 3, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(world_cluster(w, m, params_with(m, kv), 3, NULL, err, sizeof err), 0);
     struct workload wl;
     workload_defaults(&wl);
     wl.clients = clients_per_key * 2;

@@ -10,22 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static params *with(const struct model *m, const char *const *kv)
-{
-    char err[256];
-    params *p = params_new(m->name, m->params, err, sizeof err);
-    ck_assert_msg(p != NULL, "%s", err);
-    for (; kv && kv[0]; kv += 2)
-        ck_assert_msg(params_set_text(p, kv[0], kv[1], err, sizeof err) == 0, "%s", err);
-    return p;
-}
+#include "params_builder.h"
 
 /* validate's sentence for kv on n nodes, or "" when it accepts. */
 static const char *refusal(const char *model, const char *const *kv, int n, char *err, size_t len)
 {
     const struct model *m = model_find(model);
     ck_assert_ptr_nonnull(m);
-    params *p = with(m, kv);
+    params *p = params_with(m, kv);
     err[0] = 0;
     int rc = m->validate(p, n, err, len);
     params_free(p);
@@ -56,7 +48,7 @@ END_TEST
 START_TEST(test_twopc_keys_name_participants)
 {
     const struct model *m = model_find("twopc");
-    params *p = with(m, NULL);
+    params *p = params_with(m, NULL);
     char err[256];
     ck_assert_int_eq(m->check_key(p, 3, "n2/x", err, sizeof err), 0);
     ck_assert_int_eq(m->check_key(p, 3, "n3/some_key", err, sizeof err), 0);
