@@ -12,13 +12,18 @@
 -- every in-sync replica has.
 --
 -- With acks = "1" a produce is acknowledged as soon as the leader has
--- written it. At 530 ms n2, partition 1's leader, crashes. Its follower n3
--- has up to 50 ms less of the log: those messages were acknowledged, exist
+-- written it. At 450 ms the link from n2, partition 1's leader, to its
+-- follower n3 goes down (one way: n3's fetches arrive, n2's answers do
+-- not), and at 530 ms n2 crashes (the link is healed at 540 ms). n3 has
+-- 80 ms and more less of the log: those messages were acknowledged, exist
 -- only on n2's disk, and n3 becomes leader without them (the "leader" note
 -- gives its log_end). When n2 restarts at 1.2 s it follows n3 and cuts the
 -- lost tail off its own log (a "truncated" note: from, to). Nobody ever
 -- processes those messages: delivery is violated, and `sim check` names
 -- them with the offsets they had on n2.
+--
+-- (Without the cut, a follower that happened to fetch just before the
+-- crash would have everything: 7 seeds in 100 lost nothing.)
 --
 -- Rerun with --param acks=all: a produce is acknowledged only once every
 -- in-sync replica has it, so the new leader has every acknowledged message
@@ -46,7 +51,9 @@ workload{
     timeout = ms(200),
 }
 
+at(ms(450), cut("n2", "n3"))
 at(ms(530), crash("n2"))
+at(ms(540), heal())
 at(ms(1200), restart("n2"))
 
 run{ until_ = s(2) }

@@ -230,7 +230,7 @@ def check_slo(f, d):
     f.check(re.search(r"^  slo\s+violated\s+availability", out, re.M), "report --text lacks the slo verdict")
     # met
     path, tr, out = trace(f, d, "91")
-    f.check(re.search(r"slo\s+held\s+met, as expected: availability 0\.\d+ >= 0\.6", out),
+    f.check(re.search(r"slo\s+held\s+met, as expected: availability 0\.\d+ >= 0\.5", out),
             "scenario 91's slo is not met")
     # a trace without an objective shows no slo verdict
     path, _, _ = trace(f, d, "20")
