@@ -15,6 +15,7 @@ MS = 1_000_000
 def trace(f, d, name, seed, *extra, codes=(0,)):
     return run_traced(f, d, name, seed, *extra, code=codes)
 
+
 def checked(f, path, only):
     """name -> the checker's JSON object, with evidence."""
     rc, out, err = run("check", path, "--json", "--only", only)

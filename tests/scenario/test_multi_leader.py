@@ -11,6 +11,7 @@ SEEDS = ["1", "2", "3"]
 def trace(f, d, name, seed, *extra, code=0):
     return run_traced(f, d, name, seed, *extra, code=code)[1]
 
+
 def notes(tr, what="conflict"):
     return [e for e in tr if e["ev"] == "note" and e.get("what") == what]
 

@@ -19,6 +19,7 @@ MUTANT_SEEDS = 20
 def trace(f, d, path, seed, *extra, code=0):
     return run_traced(f, d, path, seed, *extra, code=code)[1]
 
+
 def check_duel(f, d, seed):
     tr = trace(f, d, scenario("30_paxos_dueling_proposers"), seed)
     chosen = notes(tr, "chosen")

@@ -13,6 +13,7 @@ MUTANT_SEEDS = 20
 def trace(f, d, name, seed, *extra, code=0):
     return run_traced(f, d, name, seed, *extra, code=code)[1]
 
+
 def verdict(f, path, checker):
     rc, out, err = run("check", path, "--only", checker)
     first = out.splitlines()[0] if out else ""

@@ -19,6 +19,7 @@ S = 1_000_000_000
 def trace(f, d, name, seed, *extra, code=0):
     return run_traced(f, d, name, seed, *extra, code=code)[1]
 
+
 def client_ops(tr):
     """[(invoke, completion)] for every operation that completed."""
     inv, out = {}, []

@@ -11,6 +11,7 @@ MS = 1_000_000
 def trace(f, d, name, seed, *extra, code=0):
     return run_traced(f, d, name, seed, *extra, code=code)[1]
 
+
 def ops(tr):
     """op id -> {invoke, complete (event), f, key, value, server}"""
     out = {}
