@@ -1,8 +1,11 @@
 -- 42: the coordinator dies after collecting the votes: participants block.
 --
 -- What it shows: two-phase commit's famous weakness. Writing the decision
--- takes the coordinator 20 ms here (decision_delay: a slow log write), and
--- at 300 ms it crashes, never to come back in this run. Transactions whose
+-- takes the coordinator 50 ms here (decision_delay: a slow log write; a
+-- participant waits 100 ms for a decision, decision_timeout, before it
+-- calls itself blocked), and at 300 ms it crashes, never to come back in
+-- this run. (With 24 keys, few transactions abort on a lock, so a crash at
+-- 300 ms finds votes collected and no decision yet on 499 seeds of 500.) Transactions whose
 -- votes were all in have participants that voted yes: they promised to
 -- commit if told to, so they may not abort on their own; they cannot
 -- commit either, since another participant may have voted no. They are
@@ -28,13 +31,13 @@
 cluster{
     model = "twopc",
     nodes = 4,
-    params = { decision_delay = ms(20) },
+    params = { decision_delay = ms(50), decision_timeout = ms(100) },
     network = { latency = { dist = "uniform", min = ms(1), max = ms(3) } },
 }
 
 workload{
     clients = 3,
-    keys = { "n2/a", "n2/b", "n2/c", "n3/a", "n3/b", "n3/c", "n4/a", "n4/b", "n4/c" },
+    keys = { "n2/a", "n2/b", "n2/c", "n2/d", "n2/e", "n2/f", "n2/g", "n2/h", "n3/a", "n3/b", "n3/c", "n3/d", "n3/e", "n3/f", "n3/g", "n3/h", "n4/a", "n4/b", "n4/c", "n4/d", "n4/e", "n4/f", "n4/g", "n4/h" },
     mix = { txn = 1 },
     txn = { min = 2, max = 3, reads = 0.5 },
     think = ms(2),

@@ -3,20 +3,18 @@ on the seeds its own test and its lesson use: a student who tries another
 seed must see the same lesson. Each scenario is swept (sim sweep, every
 expectation judged) and each failing seed is named with its failure.
 
-One scenario is known not to, and says why here; the test checks that it
-still holds on most seeds, so a regression there is caught as well."""
+A scenario that cannot (its effect needs luck in timing) would be listed
+in KNOWN with the least number of seeds that must pass and why."""
 import json
 import os
 
 from simtest import Failures, run, shipped_scenarios, tmpdir
 
 SEEDS = "1..20"
-# scenario -> (the least number of seeds of 20 that must pass, why not all)
-KNOWN = {
-    "42_twopc_coordinator_crash_blocks": (
-        16, "the coordinator's crash at 300 ms blocks participants only if it lands between a yes "
-            "vote and its decision; about one seed in nine it lands in a gap between transactions"),
-}
+# scenario -> (the least number of seeds of 20 that must pass, why not all);
+# empty now: scenario 42 was here until its crash could land between two
+# transactions (one seed in nine), see its header
+KNOWN = {}
 
 
 def main():
