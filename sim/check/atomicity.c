@@ -167,7 +167,7 @@ static int run_atomicity(const struct check_input *in, struct check_result *out)
 
 const struct checker atomicity_checker = {
     "atomicity", "every transaction committed on all the nodes that decided it, or on none (two-phase commit)",
-    true, run_atomicity,
+    true, run_atomicity, true,
 };
 
 /* ---- nonblocking ---------------------------------------------------------- */
@@ -274,5 +274,5 @@ static int run_nonblocking(const struct check_input *in, struct check_result *ou
 
 const struct checker nonblocking_checker = {
     "nonblocking", "no participant was left blocked, waiting for a decision (how long and holding what, if so)",
-    true, run_nonblocking,
+    true, run_nonblocking, true,
 };

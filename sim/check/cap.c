@@ -424,5 +424,5 @@ static int run_cap(const struct check_input *in, struct check_result *out)
 const struct checker cap_checker = {
     "cap", "where the run sat on CAP/PACELC, from availability under partition and latency otherwise; "
            "compared with the model's declared class",
-    true, run_cap,
+    true, run_cap, false,
 };

@@ -964,5 +964,5 @@ const struct checker causal_checker = {
     "causal",
     "causal consistency of each register (Bouajjani et al.'s bad patterns): no read misses a "
     "write that happens before it through clients' order and reads-from, and no cycles",
-    false, run_causal,
+    false, run_causal, false,
 };

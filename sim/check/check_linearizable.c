@@ -242,5 +242,5 @@ const struct checker linearizable_checker = {
     "linearizable",
     "each operation took effect at one instant between its invocation and its completion, "
     "one key at a time (Wing-Gong/Lowe search)",
-    false, run_linearizable,
+    false, run_linearizable, false,
 };

@@ -588,25 +588,13 @@ static int run_invariants(const struct check_input *in, struct check_result *out
 
 const struct checker invariants_checker = {
     "invariants", "the model's own protocol invariants, checked by the simulator after every event",
-    true, run_invariants,
+    true, run_invariants, true,
 };
-
-/* converges and invariants read final states and the model's own lines;
- * the transactional checkers read transactions and the models' notes (and
- * say "skipped" when there are none); every other checker reads client
- * operations as register operations. */
-extern const struct checker converges_checker;
-extern const struct checker atomicity_checker, nonblocking_checker, read_committed_checker, saga_checker;
-extern const struct checker mutual_exclusion_checker;
-extern const struct checker delivery_checker, exactly_once_checker;
 
 int check_run(const struct checker *c, const struct check_input *in, struct check_result *out)
 {
     char why[200];
-    bool any_history = c == &converges_checker || c == &invariants_checker || c == &atomicity_checker ||
-                       c == &nonblocking_checker || c == &read_committed_checker || c == &saga_checker ||
-                       c == &mutual_exclusion_checker || c == &delivery_checker || c == &exactly_once_checker;
-    if (!any_history && !hist_registers_only(in->h, why, sizeof why)) {
+    if (!c->any_history && !hist_registers_only(in->h, why, sizeof why)) {
         out->verdict = CHECK_SKIPPED;
         check_say(out->reason, sizeof out->reason,
                   "judges single-value registers, and this history has %s", why);

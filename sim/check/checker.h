@@ -135,12 +135,18 @@ struct checker {
     /* Fill out (already initialised with check_result_init). Return 0, or
      * HIST_ENOMEM. */
     int (*run)(const struct check_input *in, struct check_result *out);
+    /* false (the default): it judges client operations as single-value
+     * registers, so check_run skips it on other histories. true: it reads
+     * something else (final states, transactions, the models' notes) and
+     * runs on any history, saying "skipped" itself when there is nothing
+     * of its kind. */
+    bool any_history;
 };
 
 /* Run checker c on in into out (initialised by the caller). A checker that
- * judges registers (all but converges and invariants) is not run on a
- * history with add/remove operations or reads that returned several
- * values: out is then CHECK_SKIPPED with the reason. 0, or HIST_ENOMEM. */
+ * judges registers (any_history false) is not run on a history with
+ * add/remove operations or reads that returned several values: out is then
+ * CHECK_SKIPPED with the reason. 0, or HIST_ENOMEM. */
 int check_run(const struct checker *c, const struct check_input *in, struct check_result *out);
 
 /* Every checker, NULL-terminated, in the order sim check prints them. */

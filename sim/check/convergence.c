@@ -322,4 +322,5 @@ const struct checker converges_checker = {
     "consistency, on the final states)",
     true,
     run_convergence,
+    true,
 };

@@ -489,11 +489,11 @@ static int run_exactly_once(const struct check_input *in, struct check_result *o
 const struct checker delivery_checker = {
     "delivery", "every consumer group processed every acknowledged message of the event log, each key's in "
     "produce order (duplicates as observations: at-least-once allows them)",
-    true, run_delivery,
+    true, run_delivery, true,
 };
 
 const struct checker exactly_once_checker = {
     "exactly_once", "every consumer group processed every acknowledged message of the event log once, "
     "neither lost nor duplicated",
-    true, run_exactly_once,
+    true, run_exactly_once, true,
 };

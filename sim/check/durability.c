@@ -335,5 +335,5 @@ const struct checker no_lost_writes_checker = {
     "every acknowledged write is still in some replica's final state, unless a write not older "
     "than it replaced it",
     true,
-    run_durability,
+    run_durability, false,
 };

@@ -212,5 +212,5 @@ static int run_mutex(const struct check_input *in, struct check_result *out)
 const struct checker mutual_exclusion_checker = {
     "mutual_exclusion", "the storage accepted no write from a worker whose lock the server had already granted to "
     "another (overlapping beliefs and fenced writes as observations)",
-    true, run_mutex,
+    true, run_mutex, true,
 };

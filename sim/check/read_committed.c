@@ -424,5 +424,5 @@ static int run_read_committed(const struct check_input *in, struct check_result 
 
 const struct checker read_committed_checker = {
     "read_committed", "transactions: no aborted or intermediate reads, no cycle of write-write/write-read "
-    "dependencies (Adya G0, G1a, G1b, G1c: PL-2)", false, run_read_committed,
+    "dependencies (Adya G0, G1a, G1b, G1c: PL-2)", false, run_read_committed, true,
 };

@@ -232,5 +232,5 @@ static int run_saga(const struct check_input *in, struct check_result *out)
 
 const struct checker saga_checker = {
     "saga", "every saga completed or fully compensated, compensations in reverse order, no step after its "
-    "compensation (dirty reads reported as observations)", true, run_saga,
+    "compensation (dirty reads reported as observations)", true, run_saga, true,
 };

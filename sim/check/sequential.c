@@ -1948,5 +1948,5 @@ const struct checker sequential_checker = {
     "one order of all operations keeps each client's own order and explains every read "
     "(sequential consistency: real time ignored)",
     false,
-    run_sequential,
+    run_sequential, false,
 };

@@ -806,25 +806,25 @@ const struct checker read_your_writes_checker = {
     "read_your_writes",
     "each client sees its own completed writes: no later read of the key returns nil or an "
     "older value (older: completed before the client's write began)",
-    false, run_ryw,
+    false, run_ryw, false,
 };
 
 const struct checker monotonic_reads_checker = {
     "monotonic_reads",
     "a client's reads of a key never go back: none returns a value older than one it has already read",
-    false, run_mr,
+    false, run_mr, false,
 };
 
 const struct checker monotonic_writes_checker = {
     "monotonic_writes",
     "a client's writes are applied in its order: nobody who saw its later write then sees "
     "the key of an earlier one older than that write",
-    false, run_mw,
+    false, run_mw, false,
 };
 
 const struct checker writes_follow_reads_checker = {
     "writes_follow_reads",
     "a write comes after what its client had read: nobody who saw it then sees an older "
     "value of what the writer had read",
-    false, run_wfr,
+    false, run_wfr, false,
 };

@@ -347,4 +347,5 @@ const struct checker slo_checker = {
     .summary = "the service-level objectives of expect{slo = ...}: availability and latency percentiles",
     .needs_trace = true,
     .run = slo_run,
+    .any_history = false,
 };

@@ -418,5 +418,5 @@ const struct checker staleness_checker = {
     "how many reads returned a value already overwritten before they began, and by how much "
     "(time and versions)",
     false,
-    run_staleness,
+    run_staleness, false,
 };
