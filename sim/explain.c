@@ -351,7 +351,10 @@ static void on_note(explain *ex, const cJSON *j, int64_t t)
                  strcmp(what, "blocked") == 0 || strcmp(what, "unblocked") == 0 ||
                  strcmp(what, "hint") == 0 || strcmp(what, "handoff") == 0 ||
                  strcmp(what, "lww_lost") == 0 || strcmp(what, "chosen") == 0 ||
-                 strcmp(what, "granted") == 0 || strcmp(what, "storage_write") == 0;
+                 strcmp(what, "granted") == 0 || strcmp(what, "storage_write") == 0 ||
+                 strcmp(what, "assigned") == 0 || strcmp(what, "leader") == 0 ||
+                 strcmp(what, "truncated") == 0 || strcmp(what, "breaker") == 0 ||
+                 strcmp(what, "rebalance") == 0;
     /* "elected" is not told: every model that writes it also writes a role note */
     if (!known || !may_say(ex, what))
         return;
@@ -407,6 +410,52 @@ static void on_note(explain *ex, const cJSON *j, int64_t t)
         else
             fprintf(ex->out, "%s rejects %s's write with token %" PRId64 ": it has seen token %" PRId64
                     " (fencing)\n", node, str(j, "worker"), a, b);
+    } else if (strcmp(what, "assigned") == 0) {   /* the event log's group coordinator */
+        num(j, "generation", &a);
+        fprintf(ex->out, "%s rebalances group %s (generation %" PRId64 "):", node, str(j, "group"), a);
+        const cJSON *e;
+        bool first = true;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "assignment")) {
+            fprintf(ex->out, "%s %s takes partition%s", first ? "" : ";", str(e, "consumer"),
+                    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "partitions")) == 1 ? "" : "s");
+            const cJSON *p;
+            bool pf = true;
+            cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(e, "partitions")) {
+                fprintf(ex->out, "%s%" PRId64, pf ? " " : ", ", jr_num(p, 0));
+                pf = false;
+            }
+            first = false;
+        }
+        fprintf(ex->out, "%s\n", first ? " nobody is left to consume"
+                                       : ": each resumes from the group's last committed offset");
+    } else if (strcmp(what, "leader") == 0) {
+        num(j, "partition", &a);
+        num(j, "log_end", &b);
+        fprintf(ex->out, "%s makes %s leader of partition %" PRId64 " in place of %s; its log ends at "
+                "offset %" PRId64 ": what only the old leader had is not there\n", node, str(j, "leader"), a,
+                str(j, "previous"), b);
+    } else if (strcmp(what, "truncated") == 0) {
+        num(j, "from", &a);
+        num(j, "to", &b);
+        int64_t part = 0;
+        num(j, "partition", &part);
+        fprintf(ex->out, "%s cuts its log of partition %" PRId64 " back from %" PRId64 " to %" PRId64
+                " records to follow the new leader: the %" PRId64 " record%s only it had %s gone\n", node, part,
+                a, b, a - b, a - b == 1 ? "" : "s", a - b == 1 ? "is" : "are");
+    } else if (strcmp(what, "breaker") == 0) {    /* the resilience model */
+        const char *st = str(j, "state");
+        fprintf(ex->out, "%s's circuit breaker for %s %s\n", node, str(j, "dependency"),
+                strcmp(st, "open") == 0 ? "opens: calls to it now fail at once, without waiting"
+                : strcmp(st, "half_open") == 0 ? "is half-open: a few trial calls go through"
+                : "closes: calls go through again");
+    } else if (strcmp(what, "rebalance") == 0) {  /* consistent hashing */
+        num(j, "moved", &a);
+        num(j, "total", &b);
+        int64_t mod = 0;
+        num(j, "modulo_moved", &mod);
+        fprintf(ex->out, "%s sees %s %s: %" PRId64 " of %" PRId64 " keys change owner on the ring, "
+                "where hash mod N would move %" PRId64 "\n", node, str(j, "member"),
+                strcmp(str(j, "change"), "join") == 0 ? "join" : "leave", a, b, mod);
     } else if (strcmp(what, "chosen") == 0) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
         fprintf(ex->out, "%s learns that %s is chosen: %" PRId64 " (ballot %s), forever\n", node,

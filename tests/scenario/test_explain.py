@@ -77,10 +77,20 @@ def test_trace_to_stdout_keeps_json(f, d):
     f.check("becomes leader" in err, "--trace - --explain: the narration is not on stderr")
 
 
-def test_locks_and_paxos(f, d):
+def test_locks_paxos_and_the_patterns(f, d):
     for name, want in (("50_lock_gc_pause.lua", "n2 accepts n3's write with token 1, though a newer token has written"),
                        ("52_lock_fencing_tokens.lua", "n2 rejects n3's write with token 1: it has seen token 3 (fencing)"),
-                       ("30_paxos_dueling_proposers.lua", "n1 learns that x is chosen: 5 (ballot 171.n5), forever")):
+                       ("30_paxos_dueling_proposers.lua", "n1 learns that x is chosen: 5 (ballot 171.n5), forever"),
+                       ("63_hashring_join_leave.lua", "n1 sees n5 leave: 1852 of 10000 keys change owner on the ring, "
+                        "where hash mod N would move 7978"),
+                       ("71_eventlog_commit_after_duplicates.lua", "n1 rebalances group g1 (generation 2): n4 takes "
+                        "partitions 0, 1; n6 takes partition 2: each resumes from the group's last committed offset"),
+                       ("74_eventlog_acks_leader_crash.lua", "n1 makes n3 leader of partition 1 in place of n2; its log "
+                        "ends at offset 31"),
+                       ("74_eventlog_acks_leader_crash.lua", "n2 cuts its log of partition 1 back from 43 to 31 records "
+                        "to follow the new leader: the 12 records only it had are gone"),
+                       ("82_circuit_breaker.lua", "api's circuit breaker for payments opens: calls to it now fail at once"),
+                       ("82_circuit_breaker.lua", "api's circuit breaker for payments closes: calls go through again")):
         rc, out, err = run("run", os.path.join(SCENARIOS, name), "--seed", "1", "--explain", "--trace",
                            os.path.join(d, name + ".jsonl"))
         f.check(rc == 0, f"{name} --explain: exit {rc}")
@@ -96,7 +106,7 @@ def main():
     f = Failures()
     with tmpdir() as d:
         for t in (test_partition_and_stale_reads, test_same_trace_with_and_without,
-                  test_new_leader_and_no_trace, test_trace_to_stdout_keeps_json, test_locks_and_paxos,
+                  test_new_leader_and_no_trace, test_trace_to_stdout_keeps_json, test_locks_paxos_and_the_patterns,
                   test_help_names_it):
             t(f, d)
     f.finish()
