@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "params_builder.h"
+#include "model_test.h"
 
 /* validate's sentence for kv on n nodes, or "" when it accepts. */
 static const char *refusal(const char *model, const char *const *kv, int n, char *err, size_t len)
