@@ -64,6 +64,15 @@ def notes(tr, what, node=None):
             and (node is None or e.get("node") == node)]
 
 
+def check_refused(f, d, cases):
+    """Each (cluster text, words) must be refused by sim run with exit 4 and
+    one line on stderr containing the words."""
+    for i, (text, want) in enumerate(cases):
+        lua = write_scenario(d, f"bad{i}.lua", text + "\nrun{ until_ = ms(10) }\n")
+        rc, _, err = run("run", lua, "--quiet")
+        f.check(rc == 4 and want in err and err.count("\n") == 1, f"bad input {i}: exit {rc}: {err!r}")
+
+
 def write_scenario(directory, name, text):
     path = os.path.join(directory, name)
     with open(path, "w", encoding="utf-8") as f:

@@ -10,7 +10,7 @@ import os
 
 from simtest import (
     Failures, notes, read_trace, run, run_traced as trace, scenario_path as scenario,
-    SCENARIOS, tmpdir, write_scenario)
+    SCENARIOS, tmpdir, write_scenario, check_refused)
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
@@ -287,10 +287,7 @@ def check_bad_input(f, d):
         ('cluster{ model = "eventlog", nodes = 6 }\nworkload{ keys = { "a_key_that_is_far_too_long_here" } }',
          "keys must be shorter than 24 bytes"),
     ]
-    for i, (text, want) in enumerate(cases):
-        lua = write_scenario(d, f"bad{i}.lua", text + "\nrun{ until_ = ms(10) }\n")
-        rc, _, err = run("run", lua, "--quiet")
-        f.check(rc == 4 and want in err and err.count("\n") == 1, f"bad input {i}: exit {rc}: {err!r}")
+    check_refused(f, d, cases)
 
 
 def main():

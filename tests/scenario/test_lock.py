@@ -8,7 +8,7 @@ import os
 
 from simtest import (
     Failures, notes, read_trace, run, run_traced as trace, scenario_path as scenario,
-    SCENARIOS, tmpdir, write_scenario)
+    SCENARIOS, tmpdir, write_scenario, check_refused)
 
 SEEDS = ["1", "2", "3"]
 
@@ -123,10 +123,7 @@ def check_bad_input(f, d):
         ('cluster{ model = "lock", nodes = 4, params = { server = 9 } }', "from 1 to 4, got 9"),
         ('cluster{ model = "lock", nodes = 4, params = { ttl = 0 } }', "ttl, work and retry must be above 0"),
     ]
-    for i, (text, want) in enumerate(cases):
-        lua = write_scenario(d, f"bad{i}.lua", text + "\nrun{ until_ = ms(10) }\n")
-        rc, _, err = run("run", lua, "--quiet")
-        f.check(rc == 4 and want in err and err.count("\n") == 1, f"bad input {i}: exit {rc}: {err!r}")
+    check_refused(f, d, cases)
 
 
 def main():

@@ -9,7 +9,7 @@ import os
 
 from simtest import (
     Failures, notes, read_trace, run, run_traced, scenario_path as scenario, SCENARIOS, tmpdir,
-    write_scenario)
+    write_scenario, check_refused)
 
 SEEDS = ["1", "2", "3"]
 MS = 1_000_000
@@ -235,10 +235,7 @@ def check_bad_input(f, d):
         ('cluster{ model = "resilience", nodes = 2, params = { slow_factor = 0.5 } }', "slow_factor must be from 1"),
         ('cluster{ model = "resilience", nodes = 2, params = { workers = 0 } }', "workers must be 1 to"),
     ]
-    for i, (text, want) in enumerate(cases):
-        lua = write_scenario(d, f"bad{i}.lua", text + "\nrun{ until_ = ms(10) }\n")
-        rc, _, err = run("run", lua, "--quiet")
-        f.check(rc == 4 and want in err and err.count("\n") == 1, f"bad input {i}: exit {rc}: {err!r}")
+    check_refused(f, d, cases)
 
 
 def main():

@@ -6,7 +6,7 @@ import os
 
 from simtest import (
     Failures, notes, read_trace, run, run_traced as trace, scenario_path as scenario,
-    SCENARIOS, tmpdir, write_scenario)
+    SCENARIOS, tmpdir, write_scenario, check_refused)
 
 SEEDS = ["1", "2", "3"]
 MUTANT_SEEDS = ["1", "2", "3", "4", "5"]
@@ -186,10 +186,7 @@ def check_bad_input(f, d):
         ('cluster{ model = "saga", nodes = 4, params = { steps = "a@n7/b" } }', 'unknown node "n7"'),
         ('cluster{ model = "saga", nodes = 4, params = { fail_step = 4 } }', "fail_step must be"),
     ]
-    for i, (text, want) in enumerate(cases):
-        lua = write_scenario(d, f"bad{i}.lua", text + "\nrun{ until_ = ms(10) }\n")
-        rc, _, err = run("run", lua, "--quiet")
-        f.check(rc == 4 and want in err and err.count("\n") == 1, f"bad input {i}: exit {rc}: {err!r}")
+    check_refused(f, d, cases)
 
 
 def check_list(f):
