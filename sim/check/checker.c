@@ -287,19 +287,22 @@ static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, si
     int64_t t = int_field(o, "t");
     int old_names = f->n_names;
     if (strcmp(ev, "cluster") == 0) {
+        /* A trace has one; a forged second one would change the node count
+         * after the per-node tables were sized by it, so the first wins. */
+        if (f->has_cluster)
+            return;
+        f->has_cluster = true;
         const char *model = str_field(o, "model");
         const char *cap = str_field(o, "cap_class");
-        sim_free(f->model);
         f->model = model ? sim_xstrdup(model) : NULL;
-        sim_free(f->cap_class);   /* a forged trace may have two cluster lines */
         f->cap_class = cap ? sim_xstrdup(cap) : NULL;
-        cJSON_Delete(f->params);
         f->params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(o, "params"), 1);
         const cJSON *n;
         cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(o, "nodes"))
             if (cJSON_IsString(n))
                 add_name(f, n->valuestring);
         f->n_nodes = f->n_names;
+        grow_windows(f, old_names);   /* a forged partition line may come first */
     } else if (strcmp(ev, "workload") == 0) {
         const cJSON *n;
         cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(o, "clients"))

@@ -79,6 +79,7 @@ struct trace_facts {
     int *op_server;
     size_t n_op_ids;
     bool complete;              /* the trace has its end line */
+    bool has_cluster;           /* a cluster line was read: later ones are ignored */
     /* the model notes the checkers of transactions, sagas and locks read
      * (the kinds listed in kept[] in trace_facts_read: "decision",
      * "blocked", "unblocked", "saga", "step", "compensate", "granted",
