@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets with clang (ASan + UBSan) and run each for a
 # bounded time. Usage: tools/fuzz.sh [SECONDS_PER_TARGET] (default 30).
+# SIM_FUZZ_SEED=N fixes libFuzzer's seed, so the inputs tried are the same on
+# every machine (a slower one tries a prefix of them): the test suite uses
+# seed 1, so what CI finds can be found here first. Unset, each run draws a
+# new seed and explores further.
 # A crash leaves its input in tests/fuzz/regress/TARGET/ (commit it: the
 # normal suite replays every file there) and makes this script exit 1.
 set -uo pipefail
@@ -14,6 +18,8 @@ if [ ! -d "$dir" ]; then
     -Db_lundef=false -Dbuildtype=debugoptimized -Dwerror=false >/dev/null || exit 1
 fi
 meson compile -C "$dir" >/dev/null || { meson compile -C "$dir"; exit 1; }
+seed_opt=()
+[ -n "${SIM_FUZZ_SEED:-}" ] && seed_opt=(-seed="$SIM_FUZZ_SEED")
 status=0
 for target in history check report scenario; do
   corpus=$(mktemp -d)   # new inputs go here; the seed corpus stays as committed
@@ -26,13 +32,14 @@ for target in history check report scenario; do
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$dir/tests/fuzz/fuzz_$target" "$corpus" $seeds -max_total_time="$secs" -timeout=20 \
       -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="tests/fuzz/regress/$target/" \
-      -print_final_stats=1 > "$dir/fuzz_$target.log" 2>&1
+      -print_final_stats=1 "${seed_opt[@]}" > "$dir/fuzz_$target.log" 2>&1
   rc=$?
   runs=$(grep -E '^stat::number_of_executed_units' "$dir/fuzz_$target.log" | awk '{print $2}')
+  used=$(grep -oE 'Seed: [0-9]+' "$dir/fuzz_$target.log" | head -1 | awk '{print $2}')
   if [ $rc -eq 0 ]; then
-    echo "fuzz $target: ${runs:-?} inputs in ${secs}s, no crash"
+    echo "fuzz $target: ${runs:-?} inputs in ${secs}s (seed ${used:-?}), no crash"
   else
-    echo "FAIL: fuzz $target crashed (exit $rc); input in tests/fuzz/regress/$target/, log $dir/fuzz_$target.log"
+    echo "FAIL: fuzz $target crashed (exit $rc, seed ${used:-?}); input in tests/fuzz/regress/$target/, log $dir/fuzz_$target.log"
     grep -E 'ERROR|SUMMARY|panic|==[0-9]+==' "$dir/fuzz_$target.log" | head -5
     status=1
   fi
