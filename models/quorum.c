@@ -35,9 +35,9 @@
  * Replicas keep per key: lww, the version with the largest (ts, by); vv,
  * every version not descended from by another (siblings, at most
  * Q_SIB_MAX, the oldest dropped beyond). Anti-entropy (anti_entropy > 0):
- * each period a node sends every key it holds, with its versions, to one
- * peer drawn from its own random stream, if that peer is one of the key's
- * replicas; the peer merges.
+ * each period a node sends every key it holds, with its versions, to the
+ * next peer in turn (self + 1, self + 2, ...), if that peer is one of the
+ * key's replicas; the peer merges.
  *
  * Every replica change is synced to the durable store ("kv/<key>"), hints
  * too ("hint/<id>"); a restart rebuilds both. Messages are a fixed header
@@ -149,6 +149,7 @@ struct q_state {
     int n_nodes;
     int64_t n, w, r;
     sim_time timeout, ae_period, handoff_period;
+    int ae_next;             /* the peer the next anti-entropy round goes to */
     bool read_repair, sloppy, hinted_handoff, use_vv;
     const char **names;
     ring *ring;
@@ -180,7 +181,7 @@ static const struct model_param q_params[] = {
     { "read_repair", PARAM_BOOL, "true", NULL,
       "a read sends the merged versions to replicas whose answer lacked some" },
     { "anti_entropy", PARAM_TIME, "500ms", NULL,
-      "every period a node sends its keys (with versions) to a random peer; 0 = off" },
+      "every period a node sends its keys (with versions) to the next peer in turn; 0 = off" },
     { "sloppy", PARAM_BOOL, "false", NULL,
       "sloppy quorum: after timeout/2 short of w (or r), ask the next nodes on the ring "
       "(fallbacks keep writes as hints)" },
@@ -994,10 +995,12 @@ static void q_on_timer(void *state, node_ctx *ctx, uint64_t tag)
     switch (tag & 3u) {
     case Q_TIMER_AE:
         if (s->n_nodes > 1) {
-            int peer = (int)node_random_below(ctx, (uint32_t)(s->n_nodes - 1));
-            if (peer >= s->self)
-                peer++;
-            q_send_sync(s, ctx, peer);
+            /* peers in turn, not at random: every pair has synced within
+             * n_nodes - 1 periods, so convergence after a heal is bounded */
+            if (s->ae_next == s->self || s->ae_next >= s->n_nodes)
+                s->ae_next = (s->self + 1) % s->n_nodes;
+            q_send_sync(s, ctx, s->ae_next);
+            s->ae_next = (s->ae_next + 1) % s->n_nodes;
         }
         node_timer_set(ctx, s->ae_period, Q_TIMER_AE);
         return;
@@ -1035,6 +1038,7 @@ static void *q_init(node_ctx *ctx)
     const params *p = node_params(ctx);
     s->self = node_self(ctx);
     s->n_nodes = node_count(ctx);
+    s->ae_next = (s->self + 1) % s->n_nodes;
     s->n = params_int(p, "n");
     s->w = params_int(p, "w");
     s->r = params_int(p, "r");

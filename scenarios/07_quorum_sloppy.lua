@@ -60,10 +60,14 @@ workload{
     timeout = ms(300),
     duration = ms(1500),
 }
+-- c2 only reads: a write of its own would put a value newer than c1's
+-- on its side, and with writes in its mix (0.8 / 0.2) on some seeds (67 and
+-- 185 of 1..200) each of c2's writes overlapped one of c1's, so by the
+-- checker's real-time rule no read was stale
 workload{
     clients = 1,
     keys = { "x" },
-    mix = { read = 0.8, write = 0.2 },
+    mix = { read = 1 },
     think = ms(10),
     target = "n5",
     timeout = ms(300),
