@@ -175,6 +175,8 @@ struct el_pending {
 struct el_state {
     int self, n, brokers, partitions, groups, batch, replicas;
     bool acks_all;
+    int min_insync;                  /* acks = all: in-sync replicas needed to take and acknowledge produces */
+    bool unclean;                    /* unclean_election */
     sim_time replica_fetch;
     bool is_broker;
     bool round_robin, commit_before;
@@ -223,6 +225,12 @@ static const struct model_param el_params[] = {
     { "acks", PARAM_ENUM, "all", "1|all",
       "replicas > 1: a produce is acknowledged once the leader has it (1) or every in-sync replica has it (all)" },
     { "replica_fetch", PARAM_TIME, "10ms", NULL, "replicas > 1: a follower fetches from its leader this often" },
+    { "min_insync", PARAM_INT, "1", NULL,
+      "acks = all: refuse produces, and acknowledge none, while fewer replicas than this are in sync "
+      "(Kafka's min.insync.replicas; 1 to replicas)" },
+    { "unclean_election", PARAM_BOOL, "false", NULL,
+      "when no in-sync replica is alive, make the live replica with the most of the log leader anyway: "
+      "available again, but what only the in-sync ones had is lost" },
     { "partitioner", PARAM_ENUM, "key", "key|round_robin",
       "how a produce picks its partition: hash of the key (per-key order) or round-robin over operations" },
     { "groups", PARAM_INT, "1", NULL, "consumer groups (1 to 8): consumer j is in group g(j mod groups + 1)" },
@@ -360,6 +368,21 @@ static void el_keep_op(struct sim_op *to, const struct sim_op *op)
     to->n_micro = 0;
 }
 
+static int el_count(uint32_t set)
+{
+    int n = 0;
+    for (; set; set &= set - 1)
+        n++;
+    return n;
+}
+
+/* acks = all and fewer in-sync replicas than min_insync: the leader takes
+ * no produce and acknowledges none (they wait, and may time out) */
+static bool el_too_few_in_sync(const struct el_state *s, int p)
+{
+    return s->replicas > 1 && s->acks_all && el_count(s->isr[p]) < s->min_insync;
+}
+
 /* The leader's high watermark: the end every in-sync replica has reached
  * (in sync as the controller last accepted it); it never goes back.
  * Produces waiting for acks = all below it are acknowledged. */
@@ -374,6 +397,8 @@ static void leader_advance(struct el_state *s, node_ctx *ctx, int p)
             hw = s->repl_end[p][i];
     if (hw > s->hw[p])
         s->hw[p] = hw;
+    if (el_too_few_in_sync(s, p))
+        return;
     size_t kept = 0;
     for (size_t k = 0; k < s->n_pending; k++) {
         struct el_pending *w = &s->pending[k];
@@ -620,11 +645,37 @@ static void controller_on_broker_hb(struct el_state *s, node_ctx *ctx, int from,
     el_send(ctx, from, &r);
 }
 
+/* The live replica of p, other than its silent leader cur, with the most
+ * of the log (latest epoch, then longest): among the in-sync ones, or with
+ * any, among all. -1 if none; *end_out is its log end. */
+static int controller_pick(const struct el_state *s, int p, int cur, sim_time now, bool any, int64_t *end_out)
+{
+    int best = -1;
+    int64_t best_epoch = 0, best_end = 0;
+    for (int i = 0; i < s->replicas; i++) {
+        int b = el_replica(s, p, i);
+        if ((!any && !(s->isr[p] & (1u << i))) || b == cur ||
+            (b != s->self && now - s->broker_seen[b] >= s->session))
+            continue;
+        int64_t epoch = b == s->self ? el_last_epoch(s, p) : s->broker_epoch[b * s->partitions + p];
+        int64_t end = b == s->self ? (int64_t)s->log_n[p] : s->broker_end[b * s->partitions + p];
+        if (best < 0 || epoch > best_epoch || (epoch == best_epoch && end > best_end)) {
+            best = b;
+            best_epoch = epoch;
+            best_end = end;
+        }
+    }
+    *end_out = best_end;
+    return best;
+}
+
 /* The controller moves a partition whose leader went silent to the live
  * in-sync replica with the most of the log (latest epoch, then longest).
  * In sync means it had everything acknowledged with acks = all; with
  * acks = 1 it may still lack what only the old leader had. No live
- * in-sync replica: the partition waits (no unclean election). */
+ * in-sync replica: the partition waits, or with unclean_election the live
+ * replica with the most of the log leads, alone in sync, without what only
+ * the in-sync replicas had. */
 static void controller_tick(struct el_state *s, node_ctx *ctx)
 {
     sim_time now = node_clock(ctx);
@@ -637,24 +688,19 @@ static void controller_tick(struct el_state *s, node_ctx *ctx)
         }
         if (now - s->broker_seen[cur] < s->session)
             continue;
-        int best = -1;
-        int64_t best_epoch = 0, best_end = 0;
-        for (int i = 0; i < s->replicas; i++) {
-            int b = el_replica(s, p, i);
-            if (!(s->isr[p] & (1u << i)) || (b != s->self && now - s->broker_seen[b] >= s->session))
-                continue;
-            int64_t epoch = b == s->self ? el_last_epoch(s, p) : s->broker_epoch[b * s->partitions + p];
-            int64_t end = b == s->self ? (int64_t)s->log_n[p] : s->broker_end[b * s->partitions + p];
-            if (best < 0 || epoch > best_epoch || (epoch == best_epoch && end > best_end)) {
-                best = b;
-                best_epoch = epoch;
-                best_end = end;
-            }
+        int64_t best_end = 0;
+        bool unclean = false;
+        int best = controller_pick(s, p, cur, now, false, &best_end);
+        if (best < 0 && s->unclean) {
+            unclean = true;
+            best = controller_pick(s, p, cur, now, true, &best_end);
         }
         if (best < 0)
             continue;   /* no live in-sync replica: the partition waits */
         s->leader[p] = best;
         s->lepoch[p]++;
+        if (unclean)
+            s->isr[p] = 1u << el_slot(s, p, best);
         controller_save(s, ctx, p);
         jw *j = node_note_begin(ctx, "leader");
         if (j) {
@@ -663,6 +709,8 @@ static void controller_tick(struct el_state *s, node_ctx *ctx)
             jw_kint(j, "epoch", s->lepoch[p]);
             jw_kstr(j, "previous", node_name(ctx, cur));
             jw_kint(j, "log_end", best_end);
+            if (unclean)
+                jw_kbool(j, "unclean", true);
             node_note_end(ctx);
         }
         if (best == s->self)
@@ -693,6 +741,10 @@ static void broker_on_produce(struct el_state *s, node_ctx *ctx, const struct si
             node_reply_ok(ctx, op, true, s->log[p][k].offset);
             return;
         }
+    if (el_too_few_in_sync(s, p)) {
+        node_reply_fail(ctx, op, "not enough in-sync replicas (fewer than min_insync)");
+        return;
+    }
     struct el_rec r;
     memset(&r, 0, sizeof r);
     r.offset = (int64_t)n;
@@ -1169,6 +1221,8 @@ static void *el_init(node_ctx *ctx)
     s->mutant = el_read_mutant(p);
     s->replicas = (int)params_int(p, "replicas");
     s->acks_all = params_is(p, "acks", "all");
+    s->min_insync = (int)params_int(p, "min_insync");
+    s->unclean = params_bool(p, "unclean_election");
     s->replica_fetch = params_time(p, "replica_fetch");
     s->is_broker = s->self < s->brokers;
     for (int q = 0; q < s->partitions; q++) {
@@ -1526,6 +1580,12 @@ static int el_validate(const params *p, int n_nodes, char *err, size_t errlen)
     }
     if (batch < 1 || batch > EL_BATCH_MAX) {
         snprintf(err, errlen, "eventlog batch must be from 1 to %d, got %lld", EL_BATCH_MAX, (long long)batch);
+        return -1;
+    }
+    int64_t min_insync = params_int(p, "min_insync");
+    if (min_insync < 1 || min_insync > replicas) {
+        snprintf(err, errlen, "eventlog min_insync must be from 1 to replicas (%lld), got %lld", (long long)replicas,
+                 (long long)min_insync);
         return -1;
     }
     if (params_time(p, "work") <= 0 || params_time(p, "poll") <= 0 || params_time(p, "heartbeat") <= 0 ||

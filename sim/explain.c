@@ -431,9 +431,11 @@ static void on_note(explain *ex, const cJSON *j, int64_t t)
     } else if (strcmp(what, "leader") == 0) {
         num(j, "partition", &a);
         num(j, "log_end", &b);
-        fprintf(ex->out, "%s makes %s leader of partition %" PRId64 " in place of %s; its log ends at "
+        const cJSON *unclean = cJSON_GetObjectItemCaseSensitive(j, "unclean");
+        fprintf(ex->out, "%s makes %s leader of partition %" PRId64 " in place of %s%s; its log ends at "
                 "offset %" PRId64 ": what only the old leader had is not there\n", node, str(j, "leader"), a,
-                str(j, "previous"), b);
+                str(j, "previous"), cJSON_IsTrue(unclean) ? ", though it is not in sync (unclean election)" : "",
+                b);
     } else if (strcmp(what, "truncated") == 0) {
         num(j, "from", &a);
         num(j, "to", &b);

@@ -1,8 +1,10 @@
-"""The partitioned event log (scenarios 70-74): what the traces show (one key
+"""The partitioned event log (scenarios 70-75): what the traces show (one key
 in one partition, offsets processed in order, a crashed consumer's
 partition taken over from the committed offset, the duplicates of
 commit-after and the losses of commit-before, round-robin spreading a key,
-acks=1 losing a crashed leader's unreplicated tail and acks=all not),
+acks=1 losing a crashed leader's unreplicated tail and acks=all not, an
+unclean election losing what a leader acknowledged alone and min_insync
+refusing instead),
 what delivery and exactly_once say, verdicts flipping with a parameter or a
 mutant on the command line, and clear errors for bad parameters."""
 import json
@@ -201,6 +203,46 @@ def check_acks(f, d):
                 f"74 acks=all seed {seed}: no failover")
 
 
+def check_min_insync_unclean(f, d):
+    for seed in SEEDS:
+        path, tr = trace(f, d, "75", seed)
+        lead = [e for e in notes(tr, "leader") if e["partition"] == 1]
+        f.check(len(lead) == 1 and lead[0]["leader"] == "n3" and lead[0].get("unclean") is True
+                and 690 * MS < lead[0]["t"] < 800 * MS, f"75 seed {seed}: no unclean election of n3: {lead}")
+        cut = [e for e in notes(tr, "truncated") if e["node"] == "n2" and e["partition"] == 1]
+        f.check(len(cut) == 1 and lead and cut[0]["to"] == lead[0]["log_end"] < cut[0]["from"],
+                f"75 seed {seed}: n2's tail not cut back to n3's log end: {cut} {lead}")
+        # the lost messages were acknowledged after n3 was cut off (by n2 alone), in the cut tail
+        ack = acked(tr)
+        counts = consumed_counts(tr)
+        first = {}
+        for e in notes(tr, "appended"):
+            first.setdefault(e["value"], e)
+        lost = sorted(v for v in ack if v not in counts)
+        f.check(lost and cut and all(ack[v][2] > 400 * MS and first[v]["node"] == "n2"
+                                     and cut[0]["to"] <= first[v]["offset"] < cut[0]["from"] for v in lost),
+                f"75 seed {seed}: lost {lost[:5]} are not n2's lone acknowledgements in {cut}")
+        f.check(not any("not enough in-sync" in json.dumps(e) for e in tr if e["ev"] == "fail"),
+                f"75 seed {seed}: min_insync = 1 refused a produce")
+        v = verdicts(path)
+        f.check(v["delivery"]["verdict"] == "violated" and f"{len(lost)} lost" in v["delivery"]["reason"],
+                f"75 seed {seed}: {v['delivery']['reason']}")
+        # a clean election: the partition waits for n2, nothing is lost, no new leader
+        path, tr = trace(f, d, "75", seed, "--param", "unclean=false")
+        f.check(not [e for e in notes(tr, "leader") if e["partition"] == 1],
+                f"75 unclean=false seed {seed}: partition 1 changed leader without an in-sync replica")
+        f.check(verdicts(path)["delivery"]["verdict"] == "holds", f"75 unclean=false seed {seed}: delivery")
+        # min_insync = 2: refusals once n3 is out, and nothing acknowledged is lost
+        path, tr = trace(f, d, "75", seed, "--param", "min_insync=2")
+        refused = [e for e in tr if e["ev"] == "fail" and "not enough in-sync replicas (fewer than min_insync)"
+                   in json.dumps(e)]
+        f.check(refused and all(e["t"] > 400 * MS for e in refused),
+                f"75 min_insync=2 seed {seed}: refusals {[e['t'] for e in refused][:3]}")
+        f.check(verdicts(path)["delivery"]["verdict"] == "holds", f"75 min_insync=2 seed {seed}: delivery")
+        ok_after = [e for e in tr if e["ev"] == "ok" and 470 * MS < e["t"] < 690 * MS]
+        f.check(not ok_after, f"75 min_insync=2 seed {seed}: acknowledged with n3 out of sync: {ok_after[:1]}")
+
+
 def check_resume_latest_mutant(f, d):
     path, tr = trace(f, d, "71", "1", "--param", "mutant=resume_latest", code=1)
     v = verdicts(path)
@@ -284,6 +326,10 @@ def check_bad_input(f, d):
         ('cluster{ model = "eventlog", nodes = 6, params = { session_timeout = ms(5) } }',
          "session_timeout must be longer than heartbeat"),
         ('cluster{ model = "eventlog", nodes = 6, params = { commit = "never" } }', "after|before"),
+        ('cluster{ model = "eventlog", nodes = 6, params = { replicas = 2, min_insync = 3 } }',
+         "min_insync must be from 1 to replicas (2), got 3"),
+        ('cluster{ model = "eventlog", nodes = 6, params = { min_insync = 0 } }',
+         "min_insync must be from 1 to replicas (1), got 0"),
         ('cluster{ model = "eventlog", nodes = 6 }\nworkload{ keys = { "a_key_that_is_far_too_long_here" } }',
          "keys must be shorter than 24 bytes"),
     ]
@@ -299,12 +345,14 @@ def main():
         check_commit_fetched_mutant(f, d)
         check_round_robin(f, d)
         check_acks(f, d)
+        check_min_insync_unclean(f, d)
         check_resume_latest_mutant(f, d)
         check_zombie_consumer(f, d)
         check_nemesis(f, d)
         check_bad_input(f, d)
     rc, out, _ = run("list")
-    f.check("eventlog" in out and "partitioner" in out and "commit_fetched" in out, "sim list lacks the eventlog model")
+    f.check("eventlog" in out and "partitioner" in out and "commit_fetched" in out
+            and "min_insync" in out and "unclean_election" in out, "sim list lacks the eventlog model")
     rc, out, _ = run("check", "--help")
     f.check("delivery" in out and "exactly_once" in out, "sim check --help lacks delivery and exactly_once")
     f.finish()
