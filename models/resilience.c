@@ -180,6 +180,26 @@ bool resil_pool_release(struct resil_pool *p)
     return true;
 }
 
+void resil_budget_init(struct resil_budget *b)
+{
+    b->milli = (int64_t)RESIL_BUDGET_MAX * 1000;
+}
+
+void resil_budget_deposit(struct resil_budget *b, int64_t ratio_milli)
+{
+    int64_t max = (int64_t)RESIL_BUDGET_MAX * 1000;
+    if (ratio_milli > 0)
+        b->milli = b->milli > max - ratio_milli ? max : b->milli + ratio_milli;
+}
+
+bool resil_budget_withdraw(struct resil_budget *b)
+{
+    if (b->milli < 1000)
+        return false;
+    b->milli -= 1000;
+    return true;
+}
+
 /* ---- wire format ---------------------------------------------------------- */
 
 enum resil_msg_type {
@@ -236,6 +256,8 @@ static const struct model_param resil_params[] = {
     { "backoff_cap", PARAM_TIME, "1s", NULL, "exponential: the largest delay" },
     { "jitter", PARAM_ENUM, "full", "none|full|equal",
       "exponential: the delay d as is (none), drawn from [0, d] (full) or [d/2, d] (equal)" },
+    { "retry_budget", PARAM_NUM, "0", NULL,
+      "retries per first attempt a dependency may get, as a token bucket (e.g. 0.1; at most 10 banked); 0: no budget" },
     { "breaker", PARAM_BOOL, "false", NULL, "a circuit breaker per dependency at the frontend" },
     { "failure_threshold", PARAM_INT, "5", NULL, "consecutive failed attempts that open a breaker" },
     { "open_for", PARAM_TIME, "200ms", NULL, "an open breaker fails calls fast this long, then half-opens" },
@@ -261,6 +283,7 @@ struct resil_cfg {
     double slow_factor;
     sim_time timeout, deadline;
     int retries;
+    int64_t retry_budget;             /* thousandths of a token per first attempt; 0: no budget */
     struct resil_backoff_cfg backoff;
     bool breaker;
     struct resil_breaker_cfg bcfg;
@@ -339,6 +362,7 @@ static void cfg_load(struct resil_cfg *c, node_ctx *ctx)
     c->timeout = params_time(p, "timeout");
     c->deadline = params_time(p, "deadline");
     c->retries = (int)params_int(p, "retries");
+    c->retry_budget = (int64_t)(params_num(p, "retry_budget") * 1000.0 + 0.5);
     c->backoff.kind = backoff_kind(p);
     c->backoff.jitter = jitter_kind(p);
     c->backoff.base = params_time(p, "backoff_base");
@@ -392,6 +416,7 @@ struct call {
 
 struct dep_stats {
     uint64_t calls, ok, failed, attempts, timeouts, rejected, fast_failed, pool_full, deadlines, late;
+    uint64_t no_budget;     /* retries the budget refused */
 };
 
 struct pool_state {
@@ -425,6 +450,7 @@ struct resil_state {
     struct pool_state *pools;
     int n_pools;
     struct resil_breaker *breakers;  /* per dependency */
+    struct resil_budget *budgets;    /* per dependency (retry_budget > 0) */
     struct dep_stats *stats;         /* per dependency */
 
     /* backend */
@@ -662,6 +688,8 @@ static void call_attempt(struct resil_state *s, node_ctx *ctx, struct call *c)
         }
         c->breaker_pending = true;
     }
+    if (c->attempts == 0 && s->cfg.retry_budget > 0)
+        resil_budget_deposit(&s->budgets[c->dep], s->cfg.retry_budget);
     uint64_t saved = node_req(ctx);
     node_set_req(ctx, c->op.id);
     c->attempts++;
@@ -687,6 +715,11 @@ static void call_failed_attempt(struct resil_state *s, node_ctx *ctx, struct cal
     c->last_error = err;
     c->timer = 0;
     if (c->attempts > s->cfg.retries) {
+        call_finish(s, ctx, c, err, false, 0);
+        return;
+    }
+    if (s->cfg.retry_budget > 0 && !resil_budget_withdraw(&s->budgets[c->dep])) {
+        s->stats[c->dep].no_budget++;   /* the budget is spent: the call ends with this attempt's error */
         call_finish(s, ctx, c, err, false, 0);
         return;
     }
@@ -954,6 +987,9 @@ static void *resil_init(node_ctx *ctx)
         for (int i = 0; i < s->n_pools; i++)
             s->pools[i].slots.capacity = resil_pool_capacity(s->cfg.bulkhead, deps, s->cfg.pool, i);
         s->breakers = sim_xcalloc((size_t)(deps > 0 ? deps : 1), sizeof *s->breakers);
+        s->budgets = sim_xcalloc((size_t)(deps > 0 ? deps : 1), sizeof *s->budgets);
+        for (int d = 0; d < deps; d++)
+            resil_budget_init(&s->budgets[d]);
         s->stats = sim_xcalloc((size_t)(deps > 0 ? deps : 1), sizeof *s->stats);
         node_set_role(ctx, "frontend", 0);
     } else {
@@ -984,6 +1020,7 @@ static void resil_destroy(void *state)
         sim_free(s->pools[i].waiting);
     sim_free(s->pools);
     sim_free(s->breakers);
+    sim_free(s->budgets);
     sim_free(s->stats);
     sim_free(s->busy);
     sim_free(s->queue);
@@ -1093,6 +1130,8 @@ static void resil_describe(const void *state, jw *out)
             jw_kint(out, "pool_full", (int64_t)st->pool_full);
             jw_kint(out, "deadline", (int64_t)st->deadlines);
             jw_kint(out, "late_answers", (int64_t)st->late);
+            if (s->cfg.retry_budget > 0)
+                jw_kint(out, "retries_refused_by_budget", (int64_t)st->no_budget);
             if (s->cfg.breaker)
                 jw_kstr(out, "breaker", resil_breaker_state_name(s->breakers[d].state));
             jw_obj_end(out);
@@ -1184,6 +1223,11 @@ static int resil_validate(const params *p, int n_nodes, char *err, size_t errlen
     int64_t retries = params_int(p, "retries");
     if (retries < 0 || retries > 20) {
         snprintf(err, errlen, "retries must be 0 to 20, got %lld", (long long)retries);
+        return -1;
+    }
+    double budget = params_num(p, "retry_budget");
+    if (!(budget >= 0 && budget <= 10)) {
+        snprintf(err, errlen, "retry_budget must be 0 (none) to 10 retries per first attempt, got %g", budget);
         return -1;
     }
     sim_time base = params_time(p, "backoff_base"), cap = params_time(p, "backoff_cap");

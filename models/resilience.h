@@ -31,6 +31,25 @@ struct resil_backoff_cfg {
  * must not be negative; retry < 1 counts as 1. */
 sim_time resil_backoff_delay(const struct resil_backoff_cfg *cfg, int retry, uint32_t random);
 
+/* ---- retry budget ------------------------------------------------------ */
+
+/* A token bucket per dependency (in thousandths of a token): each first
+ * attempt deposits `ratio` thousandths, each retry withdraws a whole token,
+ * and without one the retry is not made. So retries stay below about
+ * ratio/1000 of the first attempts however many fail. The bucket starts
+ * full and holds at most RESIL_BUDGET_MAX tokens: a quiet dependency still
+ * gets a few retries, and a long calm spell does not bank a storm's worth. */
+#define RESIL_BUDGET_MAX 10
+
+struct resil_budget {
+    int64_t milli;          /* thousandths of a token */
+};
+
+void resil_budget_init(struct resil_budget *b);
+void resil_budget_deposit(struct resil_budget *b, int64_t ratio_milli);
+/* Take one token for a retry: false (and nothing taken) if there is none. */
+bool resil_budget_withdraw(struct resil_budget *b);
+
 /* ---- circuit breaker --------------------------------------------------- */
 
 enum resil_breaker_state { RESIL_CLOSED, RESIL_OPEN, RESIL_HALF_OPEN };

@@ -1,9 +1,10 @@
-"""The resilience model (scenarios 80-83): the contrasts each scenario
+"""The resilience model (scenarios 80-84): the contrasts each scenario
 exists to show, measured from its traces -- attempts per client call and
 goodput after the overload's cause is gone (80, retry storm, against 81,
 backoff and jitter), fast failures and the backend's load while the
 breaker is open (82), and the healthy dependency's latency and errors with
-and without bulkheads (83) -- plus the model's notes (served, load,
+and without bulkheads (83), retries capped by a budget (84) -- plus the
+model's notes (served, load,
 breaker), the role lane, and clear errors for bad parameters."""
 import os
 
@@ -109,6 +110,27 @@ def check_storm_and_backoff(f, d):
                 f"80 seed {seed}: final state {st}")
         f.check(all(e["attempts"] == 1 for e in notes(calm, "served", "api") if e["t"] >= 2500 * MS and e["ok"]),
                 f"81 seed {seed}: a successful call needed a retry after recovery")
+
+
+def check_retry_budget(f, d):
+    for seed in SEEDS:
+        tr = trace(f, d, "84", seed)
+        ops = client_ops(tr)
+        # the overload still fails requests, but the storm never starts
+        slow = window(ops, 1100 * MS, 1500 * MS)
+        f.check(slow and ok_fraction(slow) < 0.5, f"84 seed {seed}: the slow period did not hurt: {ok_fraction(slow):.2f}")
+        amp = amplification(tr, "payments", 1 * S, 2 * S)
+        f.check(amp <= 1.3, f"84 seed {seed}: {amp:.2f} backend requests per call in the overload")
+        late = window(ops, 2500 * MS, 4 * S)
+        f.check(len(late) >= 200 and ok_fraction(late) >= 0.97,
+                f"84 seed {seed}: goodput after recovery {ok_fraction(late):.2f} of {len(late)} calls")
+        q = [e["queue"] for e in notes(tr, "load", "payments") if 2500 * MS <= e["t"] < 4 * S]
+        f.check(q and max(q) <= 20, f"84 seed {seed}: payments' queue reached {max(q, default=-1)}")
+        st = [e["state"] for e in tr if e["ev"] == "state" and e["node"] == "api"][0]["dependencies"]["payments"]
+        refused = st.get("retries_refused_by_budget", 0)
+        # retries: at most the 10 banked plus a tenth of the first attempts (one per call)
+        f.check(refused >= 50 and st["attempts"] - st["calls"] <= 10 + st["calls"] // 10 + 1,
+                f"84 seed {seed}: final state {st}")
 
 
 def intervals(changes, end):
@@ -234,6 +256,8 @@ def check_bad_input(f, d):
         ('cluster{ model = "resilience", nodes = 2, params = { failure_threshold = 0 } }', "at least 1"),
         ('cluster{ model = "resilience", nodes = 2, params = { slow_factor = 0.5 } }', "slow_factor must be from 1"),
         ('cluster{ model = "resilience", nodes = 2, params = { workers = 0 } }', "workers must be 1 to"),
+        ('cluster{ model = "resilience", nodes = 2, params = { retry_budget = -1 } }',
+         "retry_budget must be 0 (none) to 10 retries per first attempt, got -1"),
     ]
     check_refused(f, d, cases)
 
@@ -242,12 +266,14 @@ def main():
     f = Failures()
     with tmpdir() as d:
         check_storm_and_backoff(f, d)
+        check_retry_budget(f, d)
         check_breaker(f, d)
         check_bulkhead(f, d)
         check_writes(f, d)
         check_bad_input(f, d)
     rc, out, _ = run("list")
-    f.check(rc == 0 and "resilience" in out and "half_open_probes" in out and "bulkhead" in out,
+    f.check(rc == 0 and "resilience" in out and "half_open_probes" in out and "bulkhead" in out
+            and "retry_budget" in out,
             "sim list lacks the resilience model")
     f.finish()
 

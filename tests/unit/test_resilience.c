@@ -249,6 +249,37 @@ START_TEST(test_pool_counts_its_slots)
 }
 END_TEST
 
+START_TEST(test_retry_budget_is_a_capped_token_bucket)
+{
+    struct resil_budget b;
+    resil_budget_init(&b);
+    /* it starts full: RESIL_BUDGET_MAX retries, then none */
+    for (int i = 0; i < RESIL_BUDGET_MAX; i++)
+        ck_assert_msg(resil_budget_withdraw(&b), "retry %d refused from a full bucket", i);
+    ck_assert(!resil_budget_withdraw(&b));
+    ck_assert_int_eq(b.milli, 0);
+    /* a ratio of 0.1: ten first attempts earn one retry, nine do not */
+    for (int i = 0; i < 9; i++)
+        resil_budget_deposit(&b, 100);
+    ck_assert(!resil_budget_withdraw(&b));
+    ck_assert_int_eq(b.milli, 900);
+    resil_budget_deposit(&b, 100);
+    ck_assert(resil_budget_withdraw(&b));
+    ck_assert(!resil_budget_withdraw(&b));
+    /* a long calm spell banks no more than the cap */
+    for (int i = 0; i < 100000; i++)
+        resil_budget_deposit(&b, 250);
+    ck_assert_int_eq(b.milli, (int64_t)RESIL_BUDGET_MAX * 1000);
+    resil_budget_deposit(&b, INT64_MAX);   /* no overflow at the cap */
+    ck_assert_int_eq(b.milli, (int64_t)RESIL_BUDGET_MAX * 1000);
+    /* nothing deposited for a ratio of 0 or less */
+    resil_budget_withdraw(&b);
+    resil_budget_deposit(&b, 0);
+    resil_budget_deposit(&b, -5);
+    ck_assert_int_eq(b.milli, (int64_t)(RESIL_BUDGET_MAX - 1) * 1000);
+}
+END_TEST
+
 /* ---- the model ---------------------------------------------------------------------- */
 
 START_TEST(test_validate_refuses_bad_parameters)
@@ -275,6 +306,8 @@ START_TEST(test_validate_refuses_bad_parameters)
         { "services", "a b,c,d", NULL },
         { "deadline", "9007199254740993", NULL },   /* 2^53 + 1 ns: would overflow clock + deadline */
         { "backoff_cap", "9223372036854775807", NULL },
+        { "retry_budget", "-0.1", NULL },
+        { "retry_budget", "11", NULL },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = params_with(m, bad[i]);
@@ -404,6 +437,7 @@ static Suite *resilience_suite(void)
     tcase_add_test(pure, test_breaker_ignores_outcomes_of_an_earlier_state);
     tcase_add_test(pure, test_pools_split_the_slots);
     tcase_add_test(pure, test_pool_counts_its_slots);
+    tcase_add_test(pure, test_retry_budget_is_a_capped_token_bucket);
     suite_add_tcase(s, pure);
     TCase *model = tcase_create("model");
     tcase_add_test(model, test_validate_refuses_bad_parameters);
