@@ -58,6 +58,21 @@ workload{
     duration = s(2),
 }
 
+-- and one client that only ever asks n1: the other five soon find the new
+-- leader, and without this one, on some seeds (220 and 230 of 1..1000)
+-- fewer than three operations went to the {n1, n2} side during the split,
+-- too few for the cap checker to judge it
+workload{
+    clients = 1,
+    keys = { "x", "y" },
+    mix = { read = 0.4, write = 0.4, cas = 0.2 },
+    think = ms(10),
+    target = "n1",
+    timeout = ms(100),
+    retries = 0,
+    duration = s(2),
+}
+
 at(ms(400), partition{ { "n1", "n2" }, { "n3", "n4", "n5" } })
 at(ms(1400), heal())
 
