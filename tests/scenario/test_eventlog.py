@@ -38,6 +38,24 @@ def consumed_counts(tr):
     return c
 
 
+def lost_in_tail(tr, cut):
+    """(acked(tr), the acknowledged values never consumed, in_tail): in_tail(v)
+    says v was first appended by n2 to partition 1 within the tail the one
+    "truncated" note in cut removed."""
+    ack = acked(tr)
+    counts = consumed_counts(tr)
+    first = {}
+    for e in notes(tr, "appended"):
+        first.setdefault(e["value"], e)
+    lost = sorted(v for v in ack if v not in counts)
+
+    def in_tail(v):
+        a = first.get(v)
+        return bool(cut) and a is not None and a["node"] == "n2" and a["partition"] == 1 \
+            and cut[0]["to"] <= a["offset"] < cut[0]["from"]
+    return ack, lost, in_tail
+
+
 def offsets_in_order(tr):
     """Per (consumer, generation, partition), offsets processed go up by one."""
     last = {}
@@ -183,15 +201,8 @@ def check_acks(f, d):
         f.check(len(cut) == 1 and cut[0]["t"] > 1200 * MS and cut[0]["from"] > cut[0]["to"] == lead[0]["log_end"],
                 f"74 seed {seed}: truncation {cut} after failover {lead}")
         # the lost messages are exactly acknowledged ones in n2's cut-off tail
-        ack = acked(tr)
-        counts = consumed_counts(tr)
-        first = {}
-        for e in notes(tr, "appended"):
-            first.setdefault(e["value"], e)
-        lost = sorted(v for v in ack if v not in counts)
-        f.check(lost and cut and all(first[v]["node"] == "n2" and first[v]["partition"] == 1
-                                     and cut[0]["to"] <= first[v]["offset"] < cut[0]["from"] for v in lost),
-                f"74 seed {seed}: lost {lost} not in n2's cut tail {cut}")
+        ack, lost, in_tail = lost_in_tail(tr, cut)
+        f.check(lost and all(in_tail(v) for v in lost), f"74 seed {seed}: lost {lost} not in n2's cut tail {cut}")
         v = verdicts(path)
         f.check(v["delivery"]["verdict"] == "violated" and f"{len(lost)} lost" in v["delivery"]["reason"],
                 f"74 seed {seed}: {v['delivery']['reason']}")
@@ -213,14 +224,8 @@ def check_min_insync_unclean(f, d):
         f.check(len(cut) == 1 and lead and cut[0]["to"] == lead[0]["log_end"] < cut[0]["from"],
                 f"75 seed {seed}: n2's tail not cut back to n3's log end: {cut} {lead}")
         # the lost messages were acknowledged after n3 was cut off (by n2 alone), in the cut tail
-        ack = acked(tr)
-        counts = consumed_counts(tr)
-        first = {}
-        for e in notes(tr, "appended"):
-            first.setdefault(e["value"], e)
-        lost = sorted(v for v in ack if v not in counts)
-        f.check(lost and cut and all(ack[v][2] > 400 * MS and first[v]["node"] == "n2"
-                                     and cut[0]["to"] <= first[v]["offset"] < cut[0]["from"] for v in lost),
+        ack, lost, in_tail = lost_in_tail(tr, cut)
+        f.check(lost and all(ack[v][2] > 400 * MS and in_tail(v) for v in lost),
                 f"75 seed {seed}: lost {lost[:5]} are not n2's lone acknowledgements in {cut}")
         f.check(not any("not enough in-sync" in json.dumps(e) for e in tr if e["ev"] == "fail"),
                 f"75 seed {seed}: min_insync = 1 refused a produce")
