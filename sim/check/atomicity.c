@@ -36,6 +36,15 @@ static int64_t note_int(const struct trace_note *n, const char *k, int64_t dflt)
     return jr_i64(n->obj, k, dflt);
 }
 
+/* A time or duration field of a note (ns), clamped to +-2^53 like the
+ * trace's own times (a node's clock may run behind or ahead, so negative
+ * stays allowed): a forged one cannot overflow the differences below. */
+static int64_t note_time(const struct trace_note *n, const char *k, int64_t dflt)
+{
+    int64_t v = note_int(n, k, dflt);
+    return v < -HIST_MAX_TIME ? -HIST_MAX_TIME : v > HIST_MAX_TIME ? HIST_MAX_TIME : v;
+}
+
 /* One decision note, flattened. */
 struct dec {
     int64_t txn;
@@ -195,14 +204,14 @@ static int run_nonblocking(const struct check_input *in, struct check_result *ou
             SIM_GROW(e, cap, n + 1);
             const cJSON *h = cJSON_GetObjectItemCaseSensitive(t->obj, "holding");
             e[n++] = (struct episode){ .node = t->node, .txn = note_int(t, "txn", -1),
-                                       .since = note_int(t, "since", t->t), .noticed = t->t,
+                                       .since = note_time(t, "since", t->t), .noticed = t->t,
                                        .holding = !cJSON_IsFalse(h) };
         } else if (strcmp(t->what, "unblocked") == 0) {
             int64_t txn = note_int(t, "txn", -1);
             for (size_t k = n; k-- > 0;)
                 if (e[k].node == t->node && e[k].txn == txn && !e[k].ended) {
                     e[k].ended = true;
-                    e[k].duration = note_int(t, "duration", t->t - e[k].since);
+                    e[k].duration = note_time(t, "duration", t->t - e[k].since);
                     break;
                 }
         }
@@ -224,7 +233,15 @@ static int run_nonblocking(const struct check_input *in, struct check_result *ou
             e[k].duration = f->end_time - e[k].since;
         open += !e[k].ended;
         released += !e[k].holding;
-        total += e[k].duration;
+        /* each duration is within +-2^54 (note_time, and the end time is
+         * in range): only the sum needs a guard, saturating */
+        int64_t d = e[k].duration;
+        if (d > 0 && total > INT64_MAX - d)
+            total = INT64_MAX;
+        else if (d < 0 && total < INT64_MIN - d)
+            total = INT64_MIN;
+        else
+            total += d;
         if (e[k].duration > max) {
             max = e[k].duration;
             longest = k;

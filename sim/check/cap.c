@@ -416,7 +416,8 @@ static int run_cap(const struct check_input *in, struct check_result *out)
     } else {
         out->verdict = CHECK_HOLDS;
         snprintf(out->reason, sizeof out->reason, "observed %s%s%.40s: %s; %s", label,
-                 f->cap_class ? ", as declared by " : "", f->cap_class ? f->model : "", p_part, e_part);
+                 f->cap_class ? ", as declared by " : "",
+                 f->cap_class ? (f->model ? f->model : "the cluster's model") : "", p_part, e_part);
     }
     return 0;
 }

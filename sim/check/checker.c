@@ -1,5 +1,6 @@
 /* The checker table, results, and the trace facts every checker may read. */
 #include "checker.h"
+#include "u64map.h"
 #include "sort.h"
 #include "alloc.h"
 #include "jread.h"
@@ -281,8 +282,40 @@ static void note_client_message(struct trace_facts *f, const cJSON *o, int from,
     }
 }
 
+/* The send times of the messages read so far, found by message id. Ids come
+ * from the file: a hash map from id to a slot in a growing array, not an
+ * array indexed by id, so that memory follows the number of send lines
+ * whatever a forged id says. */
+struct sends {
+    struct u64map slot;         /* id -> index into t */
+    int64_t *t;
+    size_t n, cap;
+};
+
+/* The send time of message id, or NULL if it was not sent. */
+static int64_t *sends_find(const struct sends *s, int64_t id)
+{
+    uint32_t k;
+    return u64map_get(&s->slot, (uint64_t)id, &k) ? &s->t[k] : NULL;
+}
+
+static void sends_put(struct sends *s, int64_t id, int64_t t)
+{
+    int64_t *at = sends_find(s, id);
+    if (at) {
+        *at = t;
+        return;
+    }
+    if (s->n >= UINT32_MAX)
+        return;   /* four billion sends: later ones get no delay measured */
+    SIM_GROW(s->t, s->cap, s->n + 1);
+    s->t[s->n] = t;
+    u64map_put(&s->slot, (uint64_t)id, (uint32_t)s->n);
+    s->n++;
+}
+
 static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, size_t *wcap,
-                       size_t *dcap, int64_t **send_t, size_t *send_cap, size_t *delay_cap)
+                       size_t *dcap, struct sends *sends, size_t *delay_cap)
 {
     int64_t t = int_field(o, "t");
     int old_names = f->n_names;
@@ -374,20 +407,16 @@ static void facts_line(struct trace_facts *f, const char *ev, const cJSON *o, si
         int from = trace_facts_find(f, str_field(o, "from") ? str_field(o, "from") : "");
         int to = trace_facts_find(f, str_field(o, "to") ? str_field(o, "to") : "");
         int64_t id = int_field(o, "id");
-        /* ids count messages: a forged huge one must not make a huge table */
-        if (from < 0 || to < 0 || id <= 0 || id > ((int64_t)1 << 32))
+        if (from < 0 || to < 0 || id <= 0)
             return;
         bool node_link = from < f->n_nodes && to < f->n_nodes;
+        const int64_t *sent_at;
         if (ev[0] == 's') {
-            size_t old = *send_cap;
-            SIM_GROW(*send_t, *send_cap, (size_t)id + 1);
-            for (size_t k = old; k < *send_cap; k++)
-                (*send_t)[k] = -1;   /* never sent */
-            (*send_t)[id] = t;
+            sends_put(sends, id, t);
             if (!node_link)
                 note_client_message(f, o, from, to);
-        } else if ((size_t)id < *send_cap && (*send_t)[id] >= 0 && t >= (*send_t)[id]) {
-            int64_t d = t - (*send_t)[id];
+        } else if ((sent_at = sends_find(sends, id)) && *sent_at >= 0 && t >= *sent_at) {
+            int64_t d = t - *sent_at;
             if (node_link && f->n_node_delays < 1000000) {
                 SIM_GROW(f->node_delays, delay_cap[0], f->n_node_delays + 1);
                 f->node_delays[f->n_node_delays++] = d;
@@ -415,9 +444,9 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
         return HIST_EIO;
     }
     char *line = NULL;
-    size_t cap = 0, wcap = 0, dcap = 0, send_cap = 0, delay_cap[2] = { 0, 0 };
+    size_t cap = 0, wcap = 0, dcap = 0, delay_cap[2] = { 0, 0 };
     size_t notes_cap = 0;
-    int64_t *send_t = NULL;
+    struct sends sends = { 0 };
     int complete;
     long n;
     long lineno = 0;
@@ -504,14 +533,15 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
             strcmp(ev, "deliver") != 0) {
             /* facts before the cluster line name no node we know: ignore */
         }
-        facts_line(out, ev, o, &wcap, &dcap, &send_t, &send_cap, delay_cap);
+        facts_line(out, ev, o, &wcap, &dcap, &sends, delay_cap);
         if (!out->complete || strcmp(ev, "end") != 0)
             out->end_time = int_field(o, "t") > out->end_time ? int_field(o, "t") : out->end_time;
         cJSON_Delete(o);
     }
     fclose(fp);
     sim_free(line);
-    sim_free(send_t);
+    u64map_free(&sends.slot);
+    sim_free(sends.t);
     if (rc) {
         trace_facts_free(out);
         return rc;

@@ -33,8 +33,8 @@
 struct saga_sum {
     int64_t saga;
     int outcome;                    /* 0 none, 1 completed, 2 compensated */
-    int booked[SAGA_CK_STEPS];
-    int cancelled[SAGA_CK_STEPS];
+    int64_t booked[SAGA_CK_STEPS];     /* sums of counts from the file: int64 */
+    int64_t cancelled[SAGA_CK_STEPS];
     bool compensated[SAGA_CK_STEPS];
     int64_t comp_t[SAGA_CK_STEPS];
     int last_comp;                  /* step of the last compensation seen, 0 = none */
@@ -88,9 +88,10 @@ static int run_saga(const struct check_input *in, struct check_result *out)
             s->outcome = strcmp(ns(t->obj, "outcome"), "completed") == 0 ? 1 : 2;
             continue;
         }
-        int k = (int)ni(t->obj, "step", 0);
-        if (k < 1 || k > SAGA_CK_STEPS)
+        int64_t step_no = ni(t->obj, "step", 0);
+        if (step_no < 1 || step_no > SAGA_CK_STEPS)
             continue;
+        int k = (int)step_no;
         if (k > n_steps)
             n_steps = k;
         snprintf(s->action[k - 1], sizeof s->action[k - 1], "%s", ns(t->obj, "action"));
@@ -103,7 +104,11 @@ static int run_saga(const struct check_input *in, struct check_result *out)
                 s->bad_step = k;
             }
         } else {
-            int c = (int)ni(t->obj, "cancelled", 0);
+            /* a count from the file: bounded so the sums below cannot
+             * overflow whatever a forged note says */
+            int64_t c = ni(t->obj, "cancelled", 0);
+            if (c > INT32_MAX || c < -INT32_MAX)
+                c = c > 0 ? INT32_MAX : -INT32_MAX;
             s->cancelled[k - 1] += c;
             if (s->booked[k - 1] == 0 && c > 0 && !s->without_step) {
                 s->without_step = true;
@@ -144,15 +149,15 @@ static int run_saga(const struct check_input *in, struct check_result *out)
         compensated += s->outcome == 2;
         unfinished += s->outcome == 0;
         for (int k = 0; k < n_steps && !text[0]; k++) {
-            int live = s->booked[k] - s->cancelled[k];
+            int64_t live = s->booked[k] - s->cancelled[k];
             if (s->outcome == 1 && live != 1)
-                check_say(text, sizeof text, "saga %lld completed but step %d (%s) holds %d live bookings%s",
-                          (long long)s->saga, k + 1, s->action[k], live,
+                check_say(text, sizeof text, "saga %lld completed but step %d (%s) holds %lld live bookings%s",
+                          (long long)s->saga, k + 1, s->action[k], (long long)live,
                           live > 1 ? ": a double booking, a duplicate message booked again" : "");
             else if (s->outcome == 2 && live != 0)
                 check_say(text, sizeof text,
-                          "saga %lld was compensated but step %d (%s) still holds %d booking%s: not fully undone",
-                          (long long)s->saga, k + 1, s->action[k], live, live == 1 ? "" : "s");
+                          "saga %lld was compensated but step %d (%s) still holds %lld booking%s: not fully undone",
+                          (long long)s->saga, k + 1, s->action[k], (long long)live, live == 1 ? "" : "s");
         }
         if (!text[0] && s->order_bad)
             check_say(text, sizeof text,
