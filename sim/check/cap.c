@@ -7,8 +7,9 @@
  *
  * P side. During each network fault (partition, isolation, one-way cut,
  * bridge; from the trace), every operation invoked then is counted on the
- * side of the node its first attempt went to: served (ok), refused (fail)
- * or timed out (info). If every side that received at least
+ * side of the node its first attempt went to -- or, when its client was on
+ * another side (the request could not arrive), on the client's side: what
+ * the clients there got. Served (ok), refused (fail) or timed out (info). If every side that received at least
  * CAP_MIN_OPS operations served at least half of them, the run was
  * available under partition (PA); if some side served less than half, it
  * chose consistency (PC). The reads those sides served that were already
@@ -182,13 +183,6 @@ static bool in_fault(const struct trace_facts *f, int64_t t)
     return false;
 }
 
-static int target_of(const struct trace_facts *f, const struct hist_op *op)
-{
-    if (op->id <= 0 || (size_t)op->id >= f->n_op_ids)
-        return -1;
-    return f->op_target[op->id];
-}
-
 static struct side_tally *tally_for(struct side_tally *t, size_t *n, int side)
 {
     for (size_t i = 0; i < *n; i++)
@@ -242,6 +236,8 @@ static int run_cap(const struct check_input *in, struct check_result *out)
     jw_key(j, "partitions");
     jw_arr(j);
     struct side_tally *tally = sim_xcalloc((size_t)f->n_names + 2, sizeof *tally);
+    struct op_sides sides;
+    op_sides_init(&sides, f, h);
     for (size_t wi = 0; wi < f->n_windows; wi++) {
         const struct net_window *w = &f->windows[wi];
         size_t nt = 0;
@@ -249,10 +245,10 @@ static int run_cap(const struct check_input *in, struct check_result *out)
             const struct hist_op *op = hist_op(h, i);
             if (op->invoke_t < w->start || op->invoke_t >= w->end)
                 continue;
-            int target = target_of(f, op);
-            if (target < 0)
+            int side;
+            if (!op_sides_of(&sides, w, op, &side))
                 continue;
-            struct side_tally *s = tally_for(tally, &nt, w->side_of[target]);
+            struct side_tally *s = tally_for(tally, &nt, side);
             s->invoked++;
             if (op->type == HIST_OK)
                 s->ok++;
@@ -321,6 +317,7 @@ static int run_cap(const struct check_input *in, struct check_result *out)
     }
     jw_arr_end(j);
     sim_free(tally);
+    op_sides_free(&sides);
 
     /* ---- E: normal operation ---- */
     int64_t *wlat = sim_xcalloc(n ? n : 1, sizeof *wlat);

@@ -138,6 +138,42 @@ int trace_facts_find(const struct trace_facts *f, const char *name)
     return -1;
 }
 
+void op_sides_init(struct op_sides *s, const struct trace_facts *f, const hist *h)
+{
+    s->f = f;
+    s->h = h;
+    s->n_str = hist_n_strings(h);
+    s->client = sim_xmalloc((s->n_str ? s->n_str : 1) * sizeof *s->client);
+    for (size_t k = 0; k < s->n_str; k++)
+        s->client[k] = -2;
+}
+
+void op_sides_free(struct op_sides *s)
+{
+    sim_free(s->client);
+    s->client = NULL;
+}
+
+bool op_sides_of(struct op_sides *s, const struct net_window *w, const struct hist_op *op, int *side)
+{
+    const struct trace_facts *f = s->f;
+    if (op->id <= 0 || (size_t)op->id >= f->n_op_ids)
+        return false;
+    int target = f->op_target[op->id];
+    if (target < 0 || target >= f->n_nodes)
+        return false;
+    *side = w->side_of[target];
+    int client = -1;
+    if (op->process >= 0 && (size_t)op->process < s->n_str) {
+        if (s->client[op->process] == -2)
+            s->client[op->process] = trace_facts_find(f, hist_str(s->h, op->process));
+        client = s->client[op->process];
+    }
+    if (client >= 0 && client < f->n_names && w->side_of[client] >= 0 && w->side_of[client] != *side)
+        *side = w->side_of[client];
+    return true;
+}
+
 static int add_name(struct trace_facts *f, const char *name)
 {
     int i = trace_facts_find(f, name);

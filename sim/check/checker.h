@@ -108,6 +108,24 @@ void trace_facts_free(struct trace_facts *f);
 /* Index of a name in facts->names, or -1. */
 int trace_facts_find(const struct trace_facts *f, const char *name);
 
+/* Which side of a network fault an operation counts on, for availability
+ * (the cap checker and the report's table agree through this): the side of
+ * the node its first attempt went to, or, when its client was itself on
+ * another side of that fault (the request could not arrive), the client's
+ * side: what the clients there got. Clients are looked up by name once
+ * each. */
+struct op_sides {
+    const struct trace_facts *f;
+    const hist *h;
+    int *client;                /* per string id of h: index into f->names; -2 not looked up, -1 none */
+    size_t n_str;
+};
+void op_sides_init(struct op_sides *s, const struct trace_facts *f, const hist *h);
+void op_sides_free(struct op_sides *s);
+/* op's side in window w (-1: a side nobody was cut off from) into *side;
+ * false when the trace does not say where op was sent. */
+bool op_sides_of(struct op_sides *s, const struct net_window *w, const struct hist_op *op, int *side);
+
 /* ---- checkers -------------------------------------------------------------- */
 
 struct check_input {

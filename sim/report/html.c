@@ -857,7 +857,8 @@ static void write_availability(struct page *p)
         return;
     }
     fputs("<p>For each split and each side: the operations invoked during the split whose first "
-          "attempt went to a node of that side, and how many succeeded. A side that keeps serving "
+          "attempt went to a node of that side (or whose client was on that side, cut off from the "
+          "node it asked), and how many succeeded. A side that keeps serving "
           "chose availability (AP); one that refuses or times out chose consistency (CP).</p>\n"
           "<table class=\"grid\" id=\"availability\"><tr><th>split</th><th>side</th><th>nodes</th>"
           "<th>invoked</th><th>ok</th><th>available</th></tr>\n", out);

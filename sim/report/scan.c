@@ -769,6 +769,8 @@ struct rep_side *rep_availability(const struct rep *r, size_t *n_out)
     const struct trace_facts *f = &r->facts;
     struct rep_side *sides = NULL;
     size_t n = 0, cap = 0;
+    struct op_sides where;
+    op_sides_init(&where, f, r->h);
     for (size_t w = 0; w < f->n_windows; w++) {
         const struct net_window *win = &f->windows[w];
         int max_side = -1;
@@ -796,10 +798,8 @@ struct rep_side *rep_availability(const struct rep *r, size_t *n_out)
                 const struct hist_op *op = hist_op(r->h, i);
                 if (op->invoke_t >= win->end)
                     break;
-                if (op->id < 0 || (size_t)op->id >= f->n_op_ids)
-                    continue;
-                int target = f->op_target[op->id];
-                if (target < 0 || target >= f->n_nodes || win->side_of[target] != s)
+                int at;
+                if (!op_sides_of(&where, win, op, &at) || at != s)
                     continue;
                 side->invoked++;
                 if (op->type == HIST_OK && !op->open)
@@ -807,6 +807,7 @@ struct rep_side *rep_availability(const struct rep *r, size_t *n_out)
             }
         }
     }
+    op_sides_free(&where);
     *n_out = n;
     return sides;
 }

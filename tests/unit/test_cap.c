@@ -162,6 +162,33 @@ START_TEST(test_minority_refusing_writes_is_pc)
 }
 END_TEST
 
+START_TEST(test_a_client_cut_off_from_its_node_counts_on_its_own_side)
+{
+    /* c2 is put with n3 on the minority side, yet keeps asking n1 on the
+     * other: its requests cannot arrive. They are c2's side's failures, not
+     * n1's; n1's side (c1) is served. */
+    begin("PC/EC");
+    fast_writes(1, 0, 10, 9 * MS);
+    emit(200 * MS, "{\"t\":%lld,\"ev\":\"partition\",\"groups\":[[\"n1\",\"n2\",\"c1\"],[\"n3\",\"c2\"]]}",
+         200 * MS);
+    for (int i = 0; i < 5; i++) {
+        op(100 + i, "c2", "n1", "write", 100 + i, 210 * MS + i * 20 * MS, 10 * MS, "info");
+        op(200 + i, "c1", "n1", "write", 200 + i, 210 * MS + i * 20 * MS, 9 * MS, "ok");
+    }
+    emit(400 * MS, "{\"t\":%lld,\"ev\":\"heal\"}", 400 * MS);
+    struct check_result r = run_cap_on_trace();
+    assert_label(&r, "PC/EC");
+    ck_assert_int_eq(r.verdict, CHECK_HOLDS);
+    /* the side that served nothing is n3's, with c2's five operations */
+    ck_assert_msg(strstr(r.reason, "side n3 served only 0%") != NULL, "%s", r.reason);
+    ck_assert_msg(strstr(r.evidence.buf, "\"nodes\":\"n1,n2\",\"invoked\":5,\"ok\":5") != NULL, "%s",
+                  r.evidence.buf);
+    ck_assert_msg(strstr(r.evidence.buf, "\"nodes\":\"n3\",\"invoked\":5,\"ok\":0") != NULL, "%s",
+                  r.evidence.buf);
+    check_result_free(&r);
+}
+END_TEST
+
 START_TEST(test_every_side_serving_is_pa_and_fast_writes_are_el)
 {
     begin("PA/EL");
@@ -257,6 +284,7 @@ int main(void)
     Suite *s = suite_create("cap");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_minority_refusing_writes_is_pc);
+    tcase_add_test(tc, test_a_client_cut_off_from_its_node_counts_on_its_own_side);
     tcase_add_test(tc, test_every_side_serving_is_pa_and_fast_writes_are_el);
     tcase_add_test(tc, test_stale_reads_outside_partitions_are_el);
     tcase_add_test(tc, test_no_partition_leaves_p_unknown);
