@@ -7,6 +7,11 @@
 # new seed and explores further.
 # A crash leaves its input in tests/fuzz/regress/TARGET/ (commit it: the
 # normal suite replays every file there) and makes this script exit 1.
+# The check and report targets mutate traces line by line as JSON
+# (tests/fuzz/jsonl_mutator.c), so more inputs get past the parser.
+# SIM_FUZZ_BYTES_ONLY=1 turns that off (libFuzzer's byte mutation only):
+# run once with and once without, same SIM_FUZZ_SEED and SECONDS, and
+# compare the cov: and ft: figures in build-fuzz/fuzz_TARGET.log.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
