@@ -9,8 +9,9 @@
  * bridge; from the trace), every operation invoked then is counted on the
  * side of the node its first attempt went to -- or, when its client was on
  * another side (the request could not arrive), on the client's side: what
- * the clients there got. Served (ok), refused (fail) or timed out (info). If every side that received at least
- * CAP_MIN_OPS operations served at least half of them, the run was
+ * the clients there got (op_sides_of, shared with the report). Served
+ * (ok), refused (fail) or timed out (info). If every side that received at
+ * least CAP_MIN_OPS operations served at least half of them, the run was
  * available under partition (PA); if some side served less than half, it
  * chose consistency (PC). The reads those sides served that were already
  * stale (a newer write had completed before they began) are counted as the
