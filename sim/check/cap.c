@@ -332,7 +332,8 @@ static int run_cap(const struct check_input *in, struct check_result *out)
         /* a redirect or a retry costs extra round trips that say nothing
          * about the protocol's choice: only operations served by the node
          * they were sent to */
-        if (op->id <= 0 || (size_t)op->id >= f->n_op_ids || f->op_server[op->id] != f->op_target[op->id])
+        int target, server;
+        if (!trace_facts_route(f, op->id, &target, &server) || server != target)
             continue;
         int64_t lat = op->complete_t - op->invoke_t;
         if (is_write(op))

@@ -157,9 +157,9 @@ void op_sides_free(struct op_sides *s)
 bool op_sides_of(struct op_sides *s, const struct net_window *w, const struct hist_op *op, int *side)
 {
     const struct trace_facts *f = s->f;
-    if (op->id <= 0 || (size_t)op->id >= f->n_op_ids)
+    int target, server;
+    if (!trace_facts_route(f, op->id, &target, &server))
         return false;
-    int target = f->op_target[op->id];
     if (target < 0 || target >= f->n_nodes)
         return false;
     *side = w->side_of[target];
@@ -297,25 +297,36 @@ static void note_client_message(struct trace_facts *f, const cJSON *o, int from,
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "msg");
     const char *type = str_field(msg, "type");
     int64_t op = int_field(msg, "op");
-    if (!type || op <= 0 || op > 100000000)
+    if (!type || op <= 0)
         return;
-    if ((size_t)op >= f->n_op_ids) {
-        size_t n = f->n_op_ids ? f->n_op_ids : 64;
-        while (n <= (size_t)op)
-            n *= 2;
-        f->op_target = sim_xrealloc(f->op_target, n * sizeof *f->op_target);
-        f->op_server = sim_xrealloc(f->op_server, n * sizeof *f->op_server);
-        for (size_t i = f->n_op_ids; i < n; i++)
-            f->op_target[i] = f->op_server[i] = -1;
-        f->n_op_ids = n;
+    bool first = strcmp(type, "request") == 0 && int_field(msg, "attempt") == 1 && to < f->n_nodes;
+    const char *status = str_field(msg, "status");
+    bool served = strcmp(type, "reply") == 0 && from < f->n_nodes && status && strcmp(status, "ok") == 0;
+    if (!first && !served)
+        return;
+    uint32_t k;
+    if (!u64map_get(&f->op_slot, (uint64_t)op, &k)) {
+        if (f->n_routes >= UINT32_MAX)
+            return;
+        SIM_GROW(f->routes, f->cap_routes, f->n_routes + 1);
+        k = (uint32_t)f->n_routes++;
+        f->routes[k] = (struct op_route){ -1, -1 };
+        u64map_put(&f->op_slot, (uint64_t)op, k);
     }
-    if (strcmp(type, "request") == 0 && int_field(msg, "attempt") == 1 && to < f->n_nodes)
-        f->op_target[op] = to;
-    else if (strcmp(type, "reply") == 0 && from < f->n_nodes) {
-        const char *status = str_field(msg, "status");
-        if (status && strcmp(status, "ok") == 0)
-            f->op_server[op] = from;
-    }
+    if (first)
+        f->routes[k].target = to;
+    else
+        f->routes[k].server = from;
+}
+
+bool trace_facts_route(const struct trace_facts *f, int64_t op, int *target, int *server)
+{
+    uint32_t k;
+    if (op <= 0 || !u64map_get(&f->op_slot, (uint64_t)op, &k))
+        return false;
+    *target = f->routes[k].target;
+    *server = f->routes[k].server;
+    return true;
 }
 
 /* The send times of the messages read so far, found by message id. Ids come
@@ -615,8 +626,8 @@ void trace_facts_free(struct trace_facts *f)
     sim_free(f->invariant_t);
     sim_free(f->node_delays);
     sim_free(f->client_delays);
-    sim_free(f->op_target);
-    sim_free(f->op_server);
+    u64map_free(&f->op_slot);
+    sim_free(f->routes);
     for (size_t i = 0; i < f->n_notes; i++)
         cJSON_Delete(f->notes[i].obj);
     sim_free(f->notes);

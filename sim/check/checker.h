@@ -15,6 +15,7 @@
 #define SIM_CHECKER_H
 
 #include "history.h"
+#include "u64map.h"
 #include "jw.h"
 
 #include <stdbool.h>
@@ -73,11 +74,13 @@ struct trace_facts {
     size_t n_node_delays;
     int64_t *client_delays;
     size_t n_client_delays;
-    /* per client operation id (index = the trace's op id): the node its first
-     * attempt went to, and the node whose ok reply decided it; -1 = none */
-    int *op_target;
-    int *op_server;
-    size_t n_op_ids;
+    /* per client operation id: the node its first attempt went to, and the
+     * node whose ok reply decided it (read them with trace_facts_route).
+     * Ids come from the file: a map from id to a slot, so memory follows the
+     * number of operations, whatever a forged id says. */
+    struct u64map op_slot;      /* op id -> index into routes */
+    struct op_route { int target, server; } *routes;   /* -1 = none */
+    size_t n_routes, cap_routes;
     bool complete;              /* the trace has its end line */
     bool has_cluster;           /* a cluster line was read: later ones are ignored */
     /* the model notes the checkers of transactions, sagas and locks read
@@ -107,6 +110,9 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
 void trace_facts_free(struct trace_facts *f);
 /* Index of a name in facts->names, or -1. */
 int trace_facts_find(const struct trace_facts *f, const char *name);
+/* Where client operation op was sent first and who answered it ok (each
+ * -1 if the trace does not say); false when the trace never mentions op. */
+bool trace_facts_route(const struct trace_facts *f, int64_t op, int *target, int *server);
 
 /* Which side of a network fault an operation counts on, for availability
  * (the cap checker and the report's table agree through this): the side of

@@ -280,6 +280,35 @@ START_TEST(test_delays_between_nodes_are_sorted_and_exclude_clients)
 }
 END_TEST
 
+START_TEST(test_routes_of_operations_whatever_their_ids)
+{
+    /* op ids come from the file: 2^62 and 9e15 are kept as well as 7, in a
+     * table as big as the operations (three), not as the largest id (an
+     * array indexed by id refused ids above 1e8, and took 1.1 GB at 1e8) */
+    struct trace_facts f;
+    facts_of(HEADER CLUSTER3 WORKLOAD2
+             "{\"t\":0,\"ev\":\"send\",\"id\":1,\"from\":\"c1\",\"to\":\"n2\",\"msg\":{\"type\":\"request\",\"op\":7,\"attempt\":1}}\n"
+             "{\"t\":1,\"ev\":\"send\",\"id\":2,\"from\":\"c2\",\"to\":\"n3\",\"msg\":{\"type\":\"request\",\"op\":4611686018427387904,\"attempt\":1}}\n"
+             "{\"t\":2,\"ev\":\"send\",\"id\":3,\"from\":\"c2\",\"to\":\"n1\",\"msg\":{\"type\":\"request\",\"op\":9000000000000000,\"attempt\":2}}\n"
+             "{\"t\":3,\"ev\":\"send\",\"id\":4,\"from\":\"n1\",\"to\":\"c2\",\"msg\":{\"type\":\"reply\",\"op\":9000000000000000,\"status\":\"ok\"}}\n"
+             "{\"t\":4,\"ev\":\"send\",\"id\":5,\"from\":\"n2\",\"to\":\"c1\",\"msg\":{\"type\":\"reply\",\"op\":7,\"status\":\"fail\"}}\n"
+             "{\"t\":9,\"ev\":\"end\"}\n", &f);
+    int target, server;
+    ck_assert(trace_facts_route(&f, 7, &target, &server));
+    ck_assert_int_eq(target, 1);       /* n2 */
+    ck_assert_int_eq(server, -1);      /* answered fail: nobody served it */
+    ck_assert(trace_facts_route(&f, 4611686018427387904LL, &target, &server));
+    ck_assert_int_eq(target, 2);
+    ck_assert(trace_facts_route(&f, 9000000000000000LL, &target, &server));
+    ck_assert_int_eq(target, -1);      /* only a second attempt: no first target */
+    ck_assert_int_eq(server, 0);
+    ck_assert(!trace_facts_route(&f, 8, &target, &server));
+    ck_assert(!trace_facts_route(&f, 0, &target, &server));
+    ck_assert_uint_eq(f.n_routes, 3);  /* one slot per operation mentioned */
+    done(&f);
+}
+END_TEST
+
 /* ==== the table and results ================================================ */
 
 START_TEST(test_the_table_has_linearizable_first_and_unique_names)
@@ -407,6 +436,7 @@ static Suite *checker_suite(void)
     Suite *s = suite_create("checker");
     TCase *tc = tcase_create("facts");
     tcase_add_test(tc, test_cluster_and_workload_give_nodes_then_clients);
+    tcase_add_test(tc, test_routes_of_operations_whatever_their_ids);
     tcase_add_test(tc, test_a_trace_without_end_is_incomplete_and_ends_at_its_last_time);
     tcase_add_test(tc, test_unreadable_and_malformed_traces_are_errors);
     tcase_add_test(tc, test_partition_and_heal_make_one_window_with_sides);
