@@ -235,12 +235,25 @@ static int64_t int_field(const cJSON *o, const char *k)
     return jr_i64(o, k, 0);
 }
 
-/* The event type of a trace line without parsing it: the value after "ev":" */
-static bool line_ev(const char *line, char *ev, size_t n)
+/* The event type of a trace line, without parsing it when it names one:
+ * the value after "ev":". A line with two that parses (a forged one, whose
+ * first may sit in a nested object) gives its top-level "ev", as the
+ * report's reader takes it. */
+static bool line_ev(const char *line, size_t len, char *ev, size_t n)
 {
     const char *p = strstr(line, "\"ev\":\"");
     if (!p)
         return false;
+    cJSON *o = strstr(p + 6, "\"ev\":\"") ? cJSON_ParseWithLength(line, len) : NULL;
+    if (o) {
+        const char *top = str_field(o, "ev");
+        bool found = top != NULL;
+        if (found)
+            snprintf(ev, n, "%s", top);
+        cJSON_Delete(o);
+        return found;
+    }
+    /* one "ev" (or a line that does not parse: the caller says so) */
     p += 6;
     size_t i = 0;
     while (p[i] && p[i] != '"' && i + 1 < n) {
@@ -503,7 +516,7 @@ int trace_facts_read(const char *path, struct trace_facts *out, char *err, size_
         char ev[32];
         if (!complete)
             break;   /* a killed run's last line: the history reader warns about it */
-        if (!line_ev(line, ev, sizeof ev))
+        if (!line_ev(line, (size_t)n, ev, sizeof ev))
             continue;
         if (strcmp(ev, "note") == 0) {
             /* keep only the notes the transactional checkers read: memory

@@ -280,6 +280,22 @@ START_TEST(test_delays_between_nodes_are_sorted_and_exclude_clients)
 }
 END_TEST
 
+START_TEST(test_a_nested_ev_does_not_change_a_lines_type)
+{
+    /* forged: the first "ev" of each line sits in a nested object; the
+     * top-level one decides, as in the report's reader */
+    struct trace_facts f;
+    facts_of(HEADER CLUSTER3
+             "{\"t\":1,\"x\":{\"ev\":\"crash\"},\"ev\":\"note\",\"node\":\"n1\",\"what\":\"hello\"}\n"
+             "{\"t\":2,\"x\":{\"ev\":\"note\"},\"ev\":\"crash\",\"node\":\"n2\"}\n"
+             "{\"t\":9,\"ev\":\"end\"}\n", &f);
+    ck_assert_uint_eq(f.n_down, 1);
+    ck_assert_int_eq(f.down[0].node, 1);
+    ck_assert_int_eq(f.down[0].start, 2);
+    done(&f);
+}
+END_TEST
+
 START_TEST(test_routes_of_operations_whatever_their_ids)
 {
     /* op ids come from the file: 2^62 and 9e15 are kept as well as 7, in a
@@ -437,6 +453,7 @@ static Suite *checker_suite(void)
     TCase *tc = tcase_create("facts");
     tcase_add_test(tc, test_cluster_and_workload_give_nodes_then_clients);
     tcase_add_test(tc, test_routes_of_operations_whatever_their_ids);
+    tcase_add_test(tc, test_a_nested_ev_does_not_change_a_lines_type);
     tcase_add_test(tc, test_a_trace_without_end_is_incomplete_and_ends_at_its_last_time);
     tcase_add_test(tc, test_unreadable_and_malformed_traces_are_errors);
     tcase_add_test(tc, test_partition_and_heal_make_one_window_with_sides);
